@@ -41,3 +41,60 @@ def shared_dir() -> Path:
     if not (SHARED / "golden" / "seed").is_dir():
         pytest.skip(f"the shared contract folder is not at {SHARED} (set FINEWS_SHARED)")
     return SHARED
+
+
+REQUIRE_SERVICES = os.environ.get("FINEWS_REQUIRE_SERVICES") == "1"
+POSTGRES_ADMIN_URL = os.environ.get("FINEWS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("FINEWS_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def service_missing(name: str, reason: str) -> None:
+    """Skip (on a laptop without the server) or fail (in CI, FINEWS_REQUIRE_SERVICES=1)."""
+    message = f"{name} is not reachable: {reason}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (FINEWS_REQUIRE_SERVICES=1 requires it)")
+    pytest.skip(message + " (start it, or see README: tests)")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """Admin URL of the PostgreSQL server the tests may create scratch databases on."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # any driver error means "not usable here"
+        service_missing("PostgreSQL at 127.0.0.1:5432", str(exc).splitlines()[0])
+    finally:
+        engine.dispose()
+    return POSTGRES_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> object:
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    import uuid
+
+    import sqlalchemy
+
+    name = f"finews_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sqlalchemy.engine.make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs on a real SQLite file and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/finews.db"
+    return str(request.getfixturevalue("postgres_url"))

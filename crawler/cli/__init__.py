@@ -1,0 +1,91 @@
+"""The ``finews`` command line (SPEC §4).
+
+Exit status: 0 when every target or item succeeded, 1 when any failed (the
+others are still stored), 2 for usage or configuration errors.  Errors are one
+line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from crawler.config import CONFIG_ENV, AppConfig, ConfigError, load_config
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="finews", description="Crawl Eastmoney news into a Jekyll site and a database.")
+    top.add_argument("-c", "--config", metavar="PATH", help=f"settings file (default: ${CONFIG_ENV} or ./settings.yaml)")
+    top.add_argument("-v", "--verbose", action="store_true", help="show Scrapy's log")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fetch = sub.add_parser("fetch", help="fetch the named articles now")
+    fetch.add_argument("targets", nargs="+", metavar="TARGET", help="share link, article URL, infoCode (NW…) or 18-digit id")
+    fetch.add_argument("--force", action="store_true", help="refetch and rewrite even when unchanged")
+    fetch.add_argument("--dry-run", action="store_true", help="print the posts that would be written; write nothing")
+
+    init = sub.add_parser("init", help="create the minimal Jekyll files in site.dir when missing")
+    init.set_defaults()
+
+    replay = sub.add_parser("replay", help="serve the bundled replay of the source on 127.0.0.1")
+    replay.add_argument("--port", type=int, default=8765)
+    replay.add_argument("--articles", type=int, default=20)
+    replay.add_argument("--faults", default="", help='e.g. "api:*=status:503x2;page:NW…=timeout"')
+    replay.add_argument("--fixture", action="append", default=[], metavar="JSON", help="also serve this content-API response")
+
+    demo = sub.add_parser("demo", help="replay + fetch into ./demo (SQLite, Jekyll site)")
+    demo.add_argument("--dir", default="demo", help="folder to fill (default ./demo)")
+    demo.add_argument("--articles", type=int, default=20)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "replay":
+            from crawler.replay import run_replay
+
+            return run_replay(port=args.port, articles=args.articles, faults=args.faults, fixtures=args.fixture)
+        if args.command == "demo":
+            from crawler.cli.demo import demo
+
+            return demo(Path(args.dir), articles=args.articles, verbose=args.verbose)
+        config = configure(args.config)
+        if args.command == "init":
+            from crawler.skeleton import write_skeleton
+
+            for path in write_skeleton(config.site_dir):
+                print(f"created {display(path)}")
+            return EXIT_OK
+        if args.command == "fetch":
+            from crawler.cli.fetch import fetch
+
+            return fetch(config, args.targets, force=args.force, dry_run=args.dry_run, verbose=args.verbose)
+    except ConfigError as exc:
+        print(f"finews: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:  # bad option values such as a fault specification
+        print(f"finews: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    raise AssertionError(args.command)
+
+
+def configure(path: str | None) -> AppConfig:
+    """Load the settings file and make it the one Scrapy's settings module reads too."""
+    config = load_config(path)
+    if config.path is not None:
+        os.environ[CONFIG_ENV] = str(config.path)
+    return config
+
+
+def display(path: str | Path) -> str:
+    """*path* relative to the working folder when it is below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,42 @@
+"""``finews fetch TARGET…``: one line per target, exit status from the results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from crawler.config import AppConfig
+from crawler.report import RunReport
+from crawler.targets import report_key
+from pipelines.post import Post, render_post
+
+
+def fetch(config: AppConfig, targets: Sequence[str], *, force: bool, dry_run: bool, verbose: bool) -> int:
+    from crawler.cli import EXIT_FAILED, EXIT_OK
+    from crawler.cli.run import run_spider
+
+    overrides = {"FINEWS_FORCE": force, "FINEWS_DRY_RUN": dry_run, "LOG_LEVEL": "INFO" if verbose else "ERROR"}
+    report, _stats = run_spider("fetch", config, overrides, targets=list(targets))
+    print_results(report, targets, dry_run=dry_run)
+    return EXIT_FAILED if report.failed or missing(report, targets) else EXIT_OK
+
+
+def print_results(report: RunReport, targets: Sequence[str], *, dry_run: bool) -> None:
+    """One line per target, in the order given: ``<status> <code> <post path or reason>``."""
+    from crawler.cli import display
+
+    for target in targets:
+        code = report_key(target)
+        result = report.results.get(code)
+        if result is None:
+            print(f"failed {code} no response (interrupted?)")
+        elif dry_run and result.item is not None and isinstance(result.item.post, Post):
+            print(render_post(result.item.post), end="")
+        elif result.status in ("failed", "quarantined"):
+            print(f"failed {code} {result.detail}")
+        else:
+            print(f"{result.status} {code} {display(result.detail)}")
+
+
+def missing(report: RunReport, targets: Sequence[str]) -> bool:
+    """True when a target got no result at all (the run was cut short)."""
+    return any(report_key(target) not in report.results for target in targets)

@@ -1,0 +1,290 @@
+"""Load ``settings.yaml``: defaults in code, the file overrides only what it names.
+
+``load_config(path)`` returns a frozen :class:`AppConfig`.  The file is found from
+the argument, else ``$FINEWS_CONFIG``, else ``./settings.yaml`` (absent → all
+defaults).  Unknown keys and bad values raise :class:`ConfigError` naming the key
+and the file; relative paths (``site.dir``, SQLite files) are relative to the
+settings file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from crawler.sources.eastmoney.lists import LIST_KINDS
+
+CONFIG_ENV = "FINEWS_CONFIG"
+DEFAULT_FILE = "settings.yaml"
+
+EASTMONEY_DEFAULTS: dict[str, Any] = {
+    "share_link": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
+    "content_api": "http://finews.zning.xyz/NewsData/GetNewsText.do?id={code}",
+    "article_page": "https://finance.eastmoney.com/a/{id}.html",
+    "lists": [
+        {"kind": "nodelist", "url": "http://183.136.162.242/web/webapi?type=45&count=100&newsid=1"},
+        {
+            "kind": "columns",
+            "url": "https://np-listapi.eastmoney.com/comm/web/getNewsByColumns?client=web"
+            "&biz=web_news_col&column=350&order=1&needInteractData=0&page_size=50",
+        },
+    ],
+}
+
+# Politeness defaults for the real site: a few requests at a time, spaced out.
+CRAWL_DEFAULTS: dict[str, Any] = {
+    "concurrency": 8,
+    "per_host": 2,
+    "delay": 0.5,
+    "retries": 3,
+    "timeout": 30.0,
+    "max_pages": 5,
+    "max_size_mb": 8,
+    "user_agent": "finews (+https://github.com/finews/finews)",
+}
+
+DEFAULTS: dict[str, Any] = {
+    "site": {"dir": "site", "base_url": "//finews.withounder.com"},
+    "database": {"url": "sqlite:///finews.db"},
+    "sources": {"eastmoney": EASTMONEY_DEFAULTS},
+    "categories": {},
+    "crawl": CRAWL_DEFAULTS,
+    "redis": {"url": None},
+}
+
+LIST_KEYS = {"kind", "url", "max_pages", "category", "tag"}
+SLUG_RE = re.compile(r"^[a-z0-9]+$")
+
+
+class ConfigError(ValueError):
+    """settings.yaml names an unknown key or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class ListConfig:
+    kind: str
+    url: str
+    max_pages: int
+    category: str | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    share_link: str
+    content_api: str
+    article_page: str
+    lists: tuple[ListConfig, ...]
+
+    def hosts(self) -> frozenset[str]:
+        """Every host (with port) that a template names: the only hosts the crawler fetches."""
+        urls = [self.content_api, self.article_page, *(lst.url for lst in self.lists)]
+        return frozenset(urlsplit(u).netloc.lower() for u in urls)
+
+
+@dataclass(frozen=True)
+class CrawlConfig:
+    concurrency: int
+    per_host: int
+    delay: float
+    retries: int
+    timeout: float
+    max_pages: int
+    max_size_mb: int
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    path: Path | None  # the settings file read, None when all defaults
+    site_dir: Path
+    base_url: str
+    database_url: str
+    eastmoney: SourceConfig
+    categories: Mapping[str, str] = field(default_factory=dict)
+    crawl: CrawlConfig = field(default_factory=lambda: _crawl(CRAWL_DEFAULTS, "crawl", ""))
+    redis_url: str | None = None
+
+
+def find_config(path: str | Path | None = None) -> Path | None:
+    """The settings file to read: *path*, else $FINEWS_CONFIG, else ./settings.yaml if present."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    default = Path(DEFAULT_FILE)
+    return default if default.exists() else None
+
+
+def load_config(path: str | Path | None = None) -> AppConfig:
+    """Read and validate the settings file; see the module docstring."""
+    file = find_config(path)
+    data: Any = {}
+    where = "built-in defaults"
+    if file is not None:
+        where = str(file)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{file}: cannot read settings file: {exc.strerror}") from exc
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file}: not valid YAML: {_yaml_reason(exc)}") from exc
+    merged = merge(DEFAULTS, data, "", where)
+    base = file.resolve().parent if file is not None else Path.cwd()
+    return build(merged, base, where, file.resolve() if file else None)
+
+
+def merge(defaults: Any, override: Any, key: str, where: str) -> Any:
+    """Overlay *override* on *defaults*; mappings merge key by key, anything else replaces."""
+    if isinstance(defaults, dict):
+        if override is None:
+            return defaults
+        if not isinstance(override, dict):
+            raise ConfigError(f"{where}: {key or 'the file'} must be a mapping")
+        if key == "categories":
+            return dict(override)
+        out = dict(defaults)
+        for name, value in override.items():
+            full = f"{key}.{name}" if key else str(name)
+            if name not in defaults:
+                known = ", ".join(sorted(defaults)) or "none"
+                raise ConfigError(f"{where}: unknown key {full!r} (known: {known})")
+            out[name] = merge(defaults[name], value, full, where)
+        return out
+    return override
+
+
+def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> AppConfig:
+    """Validate the merged mapping and turn it into an :class:`AppConfig`."""
+    site = data["site"]
+    site_dir = Path(_str(site["dir"], "site.dir", where))
+    base_url = _str(site["base_url"], "site.base_url", where, empty=True).rstrip("/")
+    em = data["sources"]["eastmoney"]
+    crawl = _crawl(data["crawl"], "crawl", where)
+    source = SourceConfig(
+        share_link=_template(em["share_link"], "sources.eastmoney.share_link", "{code}", where),
+        content_api=_template(em["content_api"], "sources.eastmoney.content_api", "{code}", where),
+        article_page=_template(em["article_page"], "sources.eastmoney.article_page", "{id}", where),
+        lists=tuple(_list(entry, i, crawl.max_pages, where) for i, entry in enumerate(_seq(em["lists"], where))),
+    )
+    categories = {}
+    for outlet, slug in (data["categories"] or {}).items():
+        if not isinstance(slug, str) or not SLUG_RE.match(slug):
+            raise ConfigError(f"{where}: categories.{outlet} must be a slug of a-z and 0-9, got {slug!r}")
+        categories[str(outlet)] = slug
+    redis_url = data["redis"]["url"]
+    if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{where}: redis.url must be a redis:// URL or null, got {redis_url!r}")
+    return AppConfig(
+        path=path,
+        site_dir=site_dir if site_dir.is_absolute() else base / site_dir,
+        base_url=base_url,
+        database_url=_database_url(data["database"]["url"], base, where),
+        eastmoney=source,
+        categories=categories,
+        crawl=crawl,
+        redis_url=redis_url,
+    )
+
+
+def _database_url(value: Any, base: Path, where: str) -> str:
+    url = _str(value, "database.url", where)
+    try:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises several types for bad URLs
+        raise ConfigError(f"{where}: database.url is not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError(f"{where}: database.url must be sqlite or postgresql, got {parsed.drivername!r}")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        db = Path(parsed.database)
+        if not db.is_absolute():
+            url = parsed.set(database=str(base / db)).render_as_string(hide_password=False)
+    return url
+
+
+def _crawl(raw: Mapping[str, Any], key: str, where: str) -> CrawlConfig:
+    def num(name: str, kind: type, minimum: float) -> Any:
+        value = raw[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+            raise ConfigError(f"{where}: {key}.{name} must be a {'whole ' if kind is int else ''}number, got {value!r}")
+        if value < minimum:
+            raise ConfigError(f"{where}: {key}.{name} must be at least {minimum}, got {value!r}")
+        return kind(value)
+
+    return CrawlConfig(
+        concurrency=num("concurrency", int, 1),
+        per_host=num("per_host", int, 1),
+        delay=num("delay", float, 0),
+        retries=num("retries", int, 0),
+        timeout=num("timeout", float, 0.1),
+        max_pages=num("max_pages", int, 1),
+        max_size_mb=num("max_size_mb", int, 1),
+        user_agent=_str(raw["user_agent"], f"{key}.user_agent", where),
+    )
+
+
+def _list(entry: Any, index: int, max_pages: int, where: str) -> ListConfig:
+    key = f"sources.eastmoney.lists[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: {key} must be a mapping with kind and url")
+    unknown = set(entry) - LIST_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {key}.{sorted(unknown)[0]} (known: {', '.join(sorted(LIST_KEYS))})")
+    kind = entry.get("kind")
+    if kind not in LIST_KINDS:
+        raise ConfigError(f"{where}: {key}.kind must be one of {', '.join(LIST_KINDS)}, got {kind!r}")
+    pages = entry.get("max_pages", max_pages)
+    if isinstance(pages, bool) or not isinstance(pages, int) or pages < 1:
+        raise ConfigError(f"{where}: {key}.max_pages must be a whole number >= 1, got {pages!r}")
+    category = entry.get("category")
+    if category is not None and (not isinstance(category, str) or not SLUG_RE.match(category)):
+        raise ConfigError(f"{where}: {key}.category must be a slug of a-z and 0-9, got {category!r}")
+    tag = entry.get("tag")
+    if tag is not None and (not isinstance(tag, str) or not tag.strip()):
+        raise ConfigError(f"{where}: {key}.tag must be a non-empty string, got {tag!r}")
+    return ListConfig(kind=kind, url=_url(entry.get("url"), f"{key}.url", where), max_pages=pages, category=category, tag=tag)
+
+
+def _template(value: Any, key: str, placeholder: str, where: str) -> str:
+    url = _url(value, key, where)
+    if placeholder not in url:
+        raise ConfigError(f"{where}: {key} must contain {placeholder}, got {url!r}")
+    return url
+
+
+def _url(value: Any, key: str, where: str) -> str:
+    url = _str(value, key, where)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where}: {key} must be an http(s) URL, got {url!r}")
+    return url
+
+
+def _str(value: Any, key: str, where: str, *, empty: bool = False) -> str:
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise ConfigError(f"{where}: {key} must be a {'' if empty else 'non-empty '}string, got {value!r}")
+    return value
+
+
+def _seq(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: sources.eastmoney.lists must be a list")
+    return value
+
+
+def _yaml_reason(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or "syntax error"
+    return f"{problem} at line {mark.line + 1}" if mark is not None else problem

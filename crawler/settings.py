@@ -1,0 +1,73 @@
+"""Scrapy settings for finews: fixed project settings plus the settings.yaml overlay.
+
+``scrapy crawl`` and the ``finews`` CLI both read this module (scrapy.cfg names it).
+It loads the settings file once (``$FINEWS_CONFIG`` or ``./settings.yaml``) and
+exports it as ``FINEWS_*`` keys; components read only those keys, through
+``from_crawler``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.config import AppConfig, load_config
+
+BOT_NAME = "finews"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Stage order; pipelines/__init__.py documents the same numbers.
+ITEM_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.clean.CleanPipeline": 200,
+    "pipelines.dates.DatesPipeline": 300,
+    "pipelines.post.PostPipeline": 400,
+    "pipelines.store.StorePipeline": 800,
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.AllowedHostsMiddleware": 50,
+}
+
+# Only http(s): a crafted URL must never read local files (Scrapy security notes).
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+ROBOTSTXT_OBEY = False  # the endpoints are APIs and article pages named by id, not a site walk
+COOKIES_ENABLED = False
+DOWNLOAD_FAIL_ON_DATALOSS = True
+REDIRECT_MAX_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+
+
+def scrapy_settings(config: AppConfig) -> dict[str, Any]:
+    """The ``FINEWS_*`` keys and the Scrapy knobs that settings.yaml controls."""
+    crawl = config.crawl
+    em = config.eastmoney
+    return {
+        "FINEWS_CONFIG_PATH": str(config.path) if config.path else None,
+        "FINEWS_SITE_DIR": str(config.site_dir),
+        "FINEWS_BASE_URL": config.base_url,
+        "FINEWS_DATABASE_URL": config.database_url,
+        "FINEWS_SHARE_LINK": em.share_link,
+        "FINEWS_CONTENT_API": em.content_api,
+        "FINEWS_ARTICLE_PAGE": em.article_page,
+        "FINEWS_LISTS": [vars(lst) for lst in em.lists],
+        "FINEWS_ALLOWED_HOSTS": sorted(em.hosts()),
+        "FINEWS_CATEGORIES": dict(config.categories),
+        "FINEWS_REDIS_URL": config.redis_url,
+        "CONCURRENT_REQUESTS": crawl.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.per_host,
+        "DOWNLOAD_DELAY": crawl.delay,
+        "RETRY_TIMES": crawl.retries,
+        "DOWNLOAD_TIMEOUT": crawl.timeout,
+        "DOWNLOAD_MAXSIZE": crawl.max_size_mb * 1024 * 1024,
+        "DOWNLOAD_WARNSIZE": crawl.max_size_mb * 1024 * 1024 // 2,
+        "USER_AGENT": crawl.user_agent,
+    }
+
+
+globals().update(scrapy_settings(load_config()))

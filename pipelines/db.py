@@ -1,0 +1,67 @@
+"""Engine set-up and schema migration for SQLite and PostgreSQL.
+
+``open_database(url)`` returns an engine whose schema is migrated to the newest
+revision (Alembic, ``pipelines/migrations``).  SQLite runs in WAL mode with a busy
+timeout, and every transaction starts with ``BEGIN IMMEDIATE``: a transaction
+that reads and then writes would otherwise fail at once with "database is
+locked" when another writer got there first, instead of waiting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for *url*, with the SQLite pragmas and transaction mode set."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let the "begin" hook below emit BEGIN
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to *revision* (creating it in an empty database)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+def open_database(url: str) -> Engine:
+    """An engine on a database migrated to the newest schema."""
+    engine = make_engine(url)
+    migrate(engine)
+    return engine

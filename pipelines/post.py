@@ -1,0 +1,157 @@
+"""Stage 4: map an article to the post format (SPEC §6).
+
+``Post`` holds exactly what a post file is made of, so the store stage can keep
+it in the database and ``render_post`` can rewrite the file byte for byte later.
+``outlet_slug`` is the category rule (override, else the pinyin of the outlet);
+``PostPipeline`` builds the ``Post`` of each item.  Reads ``FINEWS_SHARE_LINK``,
+``FINEWS_BASE_URL`` and ``FINEWS_CATEGORIES``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import yaml
+
+from crawler.items import ArticleItem
+from pipelines.dates import BEIJING
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+# Characters a YAML double-quoted scalar or a reader should never see in a title.
+_LINE_BREAKS = re.compile(r"[\s\u0085\u2028\u2029]+")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+# Markdown and HTML specials in footer link text; Liquid braces as entities.
+_FOOTER_ESCAPES = {
+    "\\": "\\\\", "[": "\\[", "]": "\\]", "*": "\\*", "_": "\\_", "`": "\\`",
+    "<": "&lt;", ">": "&gt;", "&": "&amp;", "{": "&#123;", "}": "&#125;", "|": "\\|",
+}
+
+
+@dataclass(frozen=True)
+class Post:
+    code: str
+    title: str
+    published: datetime  # aware
+    slug: str  # category slug
+    tag: str  # "<outlet>新闻" or the list's tag
+    body: str  # cleaned HTML, one block per line
+    share_link: str
+    base_url: str
+
+    @property
+    def path(self) -> str:
+        """Path of the post file relative to the site folder."""
+        return f"_posts/{self.published.astimezone(BEIJING):%Y-%m-%d}-{self.code}.md"
+
+
+def clean_text(text: str) -> str:
+    """One line of printable text: line breaks and control characters gone, spaces collapsed, NFC."""
+    text = unicodedata.normalize("NFC", text)
+    text = _LINE_BREAKS.sub(" ", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs", "Cf") and ch not in "\ufffe\uffff")
+    return text.strip()
+
+
+def yaml_quoted(text: str) -> str:
+    """*text* as a YAML double-quoted scalar (``\\`` and ``"`` escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def yaml_plain(text: str) -> str:
+    """*text* bare when YAML reads it back as that same string, else double-quoted."""
+    try:
+        if yaml.safe_load(f"k: {text}") == {"k": text}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return yaml_quoted(text)
+
+
+def outlet_slug(outlet: str, overrides: Mapping[str, str]) -> str:
+    """The category slug of *outlet*: the override, else its toneless pinyin in a-z0-9."""
+    if outlet in overrides:
+        return overrides[outlet]
+    from pypinyin import Style, lazy_pinyin  # large dictionaries: load on first use
+
+    slug = _NOT_ALNUM.sub("", "".join(lazy_pinyin(outlet, style=Style.NORMAL, errors="default")).lower())
+    if not slug:
+        slug = "media" + hashlib.sha1(outlet.encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
+def render_post(post: Post) -> str:
+    """The exact text of the post file."""
+    date = post.published.astimezone(BEIJING)
+    base = post.base_url
+    footer_tag = "".join(_FOOTER_ESCAPES.get(ch, ch) for ch in post.tag)
+    return (
+        "---\n"
+        "layout: post\n"
+        f"title: {yaml_quoted(clean_text(post.title))}\n"
+        f"date: {date:%Y-%m-%d %H:%M:%S} +0800\n"
+        f"categories: {yaml_plain(post.slug)}\n"
+        f"tags: {yaml_plain(post.tag)}\n"
+        "---\n"
+        f"{post.body}\n"
+        "\n"
+        f"<{post.share_link}>\n"
+        "\n"
+        f"[返回{footer_tag}]({base}/category/{post.slug}.html)｜[返回首页]({base}/)\n"
+    )
+
+
+def render_category_page(slug: str, title: str) -> str:
+    """The exact text of ``category/<slug>.html``."""
+    return f"---\nlayout: category\ntitle: {yaml_plain(clean_text(title))}\ncategory: {yaml_plain(slug)}\n---\n"
+
+
+def build_post(item: ArticleItem, *, share_link: str, base_url: str, overrides: Mapping[str, str]) -> Post:
+    """The post of a validated, cleaned and dated item."""
+    assert item.title and item.published and item.html is not None
+    outlet = clean_text(item.outlet or "")
+    tag = clean_text(item.tag) if item.tag else f"{outlet}新闻"
+    slug = item.category or outlet_slug(outlet, overrides)
+    return Post(
+        code=item.code,
+        title=clean_text(item.title),
+        published=item.published,
+        slug=slug,
+        tag=tag,
+        body=item.html,
+        share_link=share_link.format(code=item.code, id=item.article_id),
+        base_url=base_url,
+    )
+
+
+class PostPipeline:
+    def __init__(self, share_link: str, base_url: str, overrides: Mapping[str, str], stats: StatsCollector) -> None:
+        self.share_link = share_link
+        self.base_url = base_url
+        self.overrides = dict(overrides)
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PostPipeline:
+        s = crawler.settings
+        assert crawler.stats is not None
+        return cls(s.get("FINEWS_SHARE_LINK"), s.get("FINEWS_BASE_URL", ""), s.getdict("FINEWS_CATEGORIES"), crawler.stats)
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        if item.quarantine is not None:
+            return item
+        if not clean_text(item.outlet or "") and not item.tag:
+            item.set_quarantine("no outlet to name the category")
+            self.stats.inc_value("post/no_outlet")
+            return item
+        item.post = build_post(item, share_link=self.share_link, base_url=self.base_url, overrides=self.overrides)
+        self.stats.inc_value("post/built")
+        return item

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.config import ConfigError, load_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FINEWS_CONFIG", raising=False)
+    config = load_config()
+    assert config.path is None
+    assert config.base_url == "//finews.withounder.com"
+    assert config.database_url == f"sqlite:///{tmp_path}/finews.db"
+    assert [lst.kind for lst in config.eastmoney.lists] == ["nodelist", "columns"]
+    assert config.crawl.retries == 3
+
+
+def test_file_overrides_only_what_it_names(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "site:\n  base_url: https://example.org/\ncrawl: {delay: 0}\n"))
+    assert config.base_url == "https://example.org"
+    assert config.site_dir == tmp_path / "site"
+    assert config.crawl.delay == 0.0
+    assert config.crawl.concurrency == 8
+    assert config.eastmoney.article_page == "https://finance.eastmoney.com/a/{id}.html"
+
+
+def test_env_selects_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FINEWS_CONFIG", str(write(tmp_path, "database: {url: 'sqlite:///x/y.db'}\n")))
+    assert load_config().database_url == f"sqlite:///{tmp_path}/x/y.db"
+
+
+def test_repository_settings_file_is_valid() -> None:
+    config = load_config(Path(__file__).resolve().parents[2] / "settings.yaml")
+    assert config.categories == {"科技日报": "kejiribao"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("site: {dirr: x}\n", "unknown key 'site.dirr'"),
+        ("bogus: 1\n", "unknown key 'bogus'"),
+        ("crawl: {delay: -1}\n", "crawl.delay must be at least 0"),
+        ("crawl: {retries: 1.5}\n", "crawl.retries must be a whole number"),
+        ("crawl: {retries: yes}\n", "crawl.retries must be a whole number"),
+        ("database: {url: 'mysql://x'}\n", "database.url must be sqlite or postgresql"),
+        ("database: {url: 'not a url'}\n", "database.url is not a database URL"),
+        ("sources: {eastmoney: {content_api: 'http://h/x'}}\n", "content_api must contain {code}"),
+        ("sources: {eastmoney: {article_page: 'ftp://h/{id}'}}\n", "article_page must be an http(s) URL"),
+        ("sources: {eastmoney: {lists: [{kind: rss, url: 'http://h/'}]}}\n", "lists[0].kind must be one of"),
+        ("sources: {eastmoney: {lists: [{kind: records, url: 'http://h/', pages: 2}]}}\n", "unknown key sources.eastmoney.lists[0].pages"),
+        ("sources: {eastmoney: {lists: [{kind: records, url: 'http://h/', category: 'Bad Slug'}]}}\n", "category must be a slug"),
+        ("categories: {科技日报: 'ke ji'}\n", "categories.科技日报 must be a slug"),
+        ("redis: {url: 'http://x'}\n", "redis.url must be a redis:// URL"),
+        ("site: [1]\n", "site must be a mapping"),
+        ("site: {dir: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read settings file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_hosts_are_the_template_hosts(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "sources: {eastmoney: {content_api: 'http://127.0.0.1:81/x?id={code}', article_page: 'http://127.0.0.1:82/a/{id}.html', lists: []}}\n"))
+    assert config.eastmoney.hosts() == {"127.0.0.1:81", "127.0.0.1:82"}
