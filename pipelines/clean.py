@@ -1,0 +1,269 @@
+"""The cleaning stage: raw Eastmoney body HTML → sanitized body, one block per line (SPEC §7).
+
+``clean_body`` is a pure function; ``CleanPipeline`` applies it to ``ArticleItem.body_html``
+and quarantines items whose body is empty afterwards.  Reads no settings.
+
+BeautifulSoup with the ``lxml`` tree builder does the structural work.  lxml closes an
+open ``<p>`` when another block starts, as browsers and nh3's html5ever do, so the stray
+``<p><p align="center"></p>`` of the text style parses as two empty paragraphs instead of
+one paragraph holding the whole article (``html.parser`` nests them); it is also the
+fastest builder.  nh3 runs last; only the brace encoding of step 7 follows it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+import warnings
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4.element import PageElement, PreformattedString, Tag
+
+from pipelines import clean_rules as R
+from pipelines.clean_blocks import (
+    BodyTooComplex,
+    blockify,
+    check_budget,
+    drop_empty,
+    has_block,
+    has_content,
+    replace_text,
+    tags,
+    trim,
+)
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+    from crawler.items import ArticleItem
+
+logger = logging.getLogger(__name__)
+
+_CLEANER = nh3.Cleaner(
+    tags=set(R.ALLOWED_TAGS),
+    clean_content_tags=set(R.CLEAN_CONTENT_TAGS),
+    attributes=R.ALLOWED_ATTRIBUTES,
+    url_schemes=set(R.URL_SCHEMES),
+    link_rel=None,  # rel is not in the allow-list; nh3 would add "noopener noreferrer"
+    url_relative="deny",  # step 5 made URLs absolute; a relative one left is dropped
+)
+_WS = re.compile(r"\s+")  # Unicode-aware: also U+3000 and NBSP
+_HIDDEN = re.compile(r"display:none|visibility:hidden")
+_EDITOR = re.compile(R.EDITOR_PATTERN)
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
+def clean_body(html: str, *, base_url: str | None = None) -> str:
+    """Return the cleaned, sanitized body of one article, or "" when nothing is left.
+
+    *html* is the raw body (content API ``text``/``content``, or the inner HTML of
+    ``div#ContentBody``, pages joined).  The result holds one top-level block element per
+    line, joined by "\\n", without leading or trailing blank lines or final newline.
+    Every text node sits inside a block element, so kramdown leaves it alone, and only
+    the tags and attributes of ``clean_rules.ALLOWED_*`` occur.  Relative and
+    protocol-relative URLs are resolved against *base_url* (https when it is None).
+
+    Each block is sanitized by nh3 on its own; afterwards only ``{`` and ``}`` are replaced
+    by ``&#123;`` and ``&#125;`` so Jekyll never sees Liquid.  That is not an edit of the
+    structure: sanitized HTML has no raw-text elements, so the entities decode to the
+    same characters in the same DOM.  The function is idempotent, braces included: a
+    second pass decodes the entities and encodes them again.
+
+    Raises :class:`~pipelines.clean_blocks.BodyTooComplex` when the parsed body exceeds
+    the work budget of ``clean_rules`` (``MAX_DEPTH``, ``MAX_CHILDREN``, ``MAX_NODES``).
+    """
+    soup = _parse(html)
+    root = soup.body
+    if root is None:
+        return ""
+    check_budget(root)
+    _drop_kline_blocks(soup)
+    for node in soup.find_all(string=lambda s: isinstance(s, PreformattedString)):
+        node.extract()  # comments, CDATA, doctypes, processing instructions
+    _drop_noise(root)
+    _unwrap_links(root, base_url)
+    _fix_images(root, base_url)
+    for tag in tags(root, R.RENAME):
+        tag.name = R.RENAME[tag.name]
+    root.smooth()  # merge the text pieces the unwrapping left side by side
+    _normalize_text(root)
+    drop_empty(root)
+    lines = []
+    for block in blockify(soup, root.contents):
+        if _is_text_noise(block):
+            continue
+        for leaf in tags(block, R.BLOCKS):
+            if not leaf.decomposed and _is_text_noise(leaf):
+                leaf.decompose()
+        trim(block)
+        if has_content(block):
+            sanitized = _CLEANER.clean(str(block))
+            if sanitized:
+                lines.append(sanitized.replace("{", "&#123;").replace("}", "&#125;"))
+    return "\n".join(lines)
+
+
+def _parse(html: str) -> BeautifulSoup:
+    with warnings.catch_warnings():
+        # The input is always an HTML fragment, even when it looks like a URL or XML.
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(html or "", "lxml")
+
+
+def _drop_kline_blocks(soup: BeautifulSoup) -> None:
+    """Remove everything between each K-line start comment and the next end comment.
+
+    Walks document order, so the two comments need not be siblings; an unmatched start
+    removes nothing (a truncated body keeps its text).
+    """
+    for start in soup.find_all(string=lambda s: isinstance(s, Comment) and s.strip() == R.KLINE_START):
+        between: list[PageElement] = []
+        for node in start.next_elements:
+            if isinstance(node, Comment) and node.strip() == R.KLINE_END:
+                keep = {id(parent) for parent in node.parents}
+                for victim in between:
+                    if id(victim) not in keep:
+                        victim.extract()
+                break
+            between.append(node)
+
+
+def _drop_noise(root: Tag) -> None:
+    victims = [*tags(root, R.DROP_TAGS), *root.select(R.NOISE_SELECTOR)]
+    victims += [img.find_parent("a") or img for img in root.select(R.AD_CLOSE_IMG)]
+    victims += [tag for tag in root.find_all(True) if _is_hidden_or_ad(tag)]
+    for tag in victims:
+        if not tag.decomposed:
+            tag.decompose()
+
+
+def _is_hidden_or_ad(tag: Tag) -> bool:
+    style = "".join(str(tag.get("style") or "").split()).lower()
+    return bool(
+        _HIDDEN.search(style)
+        or tag.has_attr("hidden")
+        or any(c.startswith(R.AD_CLASS_PREFIX) for c in tag.get("class") or [])
+        or (tag.name == "a" and _host_in(tag.get("href"), R.PROMO_HOSTS))
+    )
+
+
+def _unwrap_links(root: Tag, base_url: str | None) -> None:
+    """Unwrap stock/keyword markup and links that cannot stay; drop promo links."""
+    for tag in root.select(R.UNWRAP_SELECTOR):
+        tag.unwrap()
+    for tag in root.find_all(R.INLINE_WRAPPERS):
+        tag.unwrap()
+    for a in root.find_all("a"):
+        if a.decomposed:
+            continue
+        if any(phrase in _WS.sub("", a.get_text()) for phrase in R.PROMO_PHRASES):
+            a.decompose()
+            continue
+        href = _absolute(a.get("href"), base_url)
+        if href is None or _host_in(href, R.QUOTE_HOSTS):
+            a.unwrap()  # quote pages, anchors, javascript: etc.: the text is what matters
+        else:
+            a["href"] = href
+            if a.has_attr("title"):
+                a["title"] = _WS.sub(" ", a["title"]).strip()
+
+
+def _fix_images(root: Tag, base_url: str | None) -> None:
+    """Make lazy images real and URLs absolute; drop images without a usable http(s) src."""
+    for img in root.find_all("img"):
+        raw = next((img.get(attr) for attr in R.LAZY_SRC_ATTRS if img.get(attr)), img.get("src"))
+        src = _absolute(raw, base_url)
+        if src is None:
+            img.decompose()  # data: URIs, placeholders without a real source, etc.
+            continue
+        img["src"] = src
+        if img.has_attr("alt"):
+            img["alt"] = unicodedata.normalize("NFC", _WS.sub(" ", img["alt"]).strip())
+
+
+def _absolute(url: object, base_url: str | None) -> str | None:
+    """Return *url* as an absolute http(s) URL, or None when it cannot be one."""
+    if not isinstance(url, str):
+        return None
+    # What browsers do: trim C0 controls and spaces, drop tabs and newlines inside.
+    url = re.sub(r"[\t\n\r]", "", url.strip(_C0_AND_SPACE))
+    url = url.replace(" ", "%20")
+    try:
+        if url.startswith("//"):
+            scheme = urlsplit(base_url).scheme if base_url else "https"
+            url = ("http:" if scheme == "http" else "https:") + url
+        elif base_url:
+            url = urljoin(base_url, url)
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme in R.URL_SCHEMES and parts.hostname else None
+
+
+def _host_in(url: object, hosts: Iterable[str]) -> bool:
+    try:
+        host = (urlsplit(url).hostname or "") if isinstance(url, str) else ""
+    except ValueError:  # e.g. an unbalanced IPv6 bracket
+        return False
+    return any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def _is_text_noise(tag: Tag) -> bool:
+    """A leaf block that is a disclaimer, or a short promo, WeChat-QR or editor line."""
+    if has_block(tag):
+        return False  # a wrapper's text is its children's business
+    text = _WS.sub("", tag.get_text())
+    if text.startswith(R.DISCLAIMER_PREFIXES):
+        return True
+    short = len(text) <= R.SHORT_BLOCK_CHARS
+    return short and (any(m in text for m in R.NOISE_MARKERS) or _EDITOR.match(text) is not None)
+
+
+def _normalize_text(root: Tag) -> None:
+    """NFC and collapse every whitespace run (U+3000 and NBSP included) to one space."""
+    for node in root.find_all(string=True):
+        replace_text(node, _WS.sub(" ", unicodedata.normalize("NFC", node)))
+
+
+class CleanPipeline:
+    """Fill ``item.html`` from ``item.body_html``; quarantine items left without a body.
+
+    Stats: ``clean/items`` (items cleaned), ``clean/empty`` (quarantined as empty),
+    ``clean/too_complex`` (quarantined as over the work budget).  Items already
+    quarantined by an earlier stage pass through untouched.
+    """
+
+    def __init__(self, stats: StatsCollector | None = None) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
+        return cls(crawler.stats)
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        if item.quarantine is not None:
+            return item
+        self._inc("clean/items")
+        try:
+            item.html = clean_body(item.body_html or "", base_url=item.base_url)
+        except BodyTooComplex as exc:
+            logger.warning("article %s: %s", item.code, exc)
+            item.set_quarantine(str(exc))
+            self._inc("clean/too_complex")
+            return item
+        if not item.html:
+            logger.info("article %s: empty body after cleaning", item.code)
+            item.set_quarantine("empty body after cleaning")
+            self._inc("clean/empty")
+        return item
+
+    def _inc(self, key: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key)
