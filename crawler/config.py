@@ -50,12 +50,23 @@ CRAWL_DEFAULTS: dict[str, Any] = {
     "user_agent": "finews (+https://github.com/finews/finews)",
 }
 
+# Near-duplicates (README "Storage"): a new code whose text shares at least
+# `near_similarity` of its 3-character shingles with an article published within
+# `near_window_days` is recorded; `publish` posts it anyway, `skip` makes it an alias.
+DEDUPE_DEFAULTS: dict[str, Any] = {
+    "near_duplicates": "publish",
+    "near_similarity": 0.5,
+    "near_window_days": 2,
+}
+NEAR_ACTIONS = ("publish", "skip")
+
 DEFAULTS: dict[str, Any] = {
     "site": {"dir": "site", "base_url": "//finews.withounder.com"},
     "database": {"url": "sqlite:///finews.db"},
     "sources": {"eastmoney": EASTMONEY_DEFAULTS},
     "categories": {},
     "crawl": CRAWL_DEFAULTS,
+    "dedupe": DEDUPE_DEFAULTS,
     "redis": {"url": None},
 }
 
@@ -102,6 +113,13 @@ class CrawlConfig:
 
 
 @dataclass(frozen=True)
+class DedupeConfig:
+    near_duplicates: str  # "publish" or "skip"
+    near_similarity: float  # 0 < x <= 1
+    near_window_days: float
+
+
+@dataclass(frozen=True)
 class AppConfig:
     path: Path | None  # the settings file read, None when all defaults
     site_dir: Path
@@ -111,6 +129,7 @@ class AppConfig:
     categories: Mapping[str, str] = field(default_factory=dict)
     crawl: CrawlConfig = field(default_factory=lambda: _crawl(CRAWL_DEFAULTS, "crawl", ""))
     redis_url: str | None = None
+    dedupe: DedupeConfig = field(default_factory=lambda: _dedupe(DEDUPE_DEFAULTS, ""))
 
 
 def find_config(path: str | Path | None = None) -> Path | None:
@@ -194,6 +213,7 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
         categories=categories,
         crawl=crawl,
         redis_url=redis_url,
+        dedupe=_dedupe(data["dedupe"], where),
     )
 
 
@@ -233,6 +253,19 @@ def _crawl(raw: Mapping[str, Any], key: str, where: str) -> CrawlConfig:
         max_size_mb=num("max_size_mb", int, 1),
         user_agent=_str(raw["user_agent"], f"{key}.user_agent", where),
     )
+
+
+def _dedupe(raw: Mapping[str, Any], where: str) -> DedupeConfig:
+    action = raw["near_duplicates"]
+    if action not in NEAR_ACTIONS:
+        raise ConfigError(f"{where}: dedupe.near_duplicates must be one of {', '.join(NEAR_ACTIONS)}, got {action!r}")
+    similarity = raw["near_similarity"]
+    if isinstance(similarity, bool) or not isinstance(similarity, (int, float)) or not 0 < similarity <= 1:
+        raise ConfigError(f"{where}: dedupe.near_similarity must be a number above 0 and at most 1, got {similarity!r}")
+    days = raw["near_window_days"]
+    if isinstance(days, bool) or not isinstance(days, (int, float)) or days < 0:
+        raise ConfigError(f"{where}: dedupe.near_window_days must be a number of days, at least 0, got {days!r}")
+    return DedupeConfig(near_duplicates=action, near_similarity=float(similarity), near_window_days=float(days))
 
 
 def _list(entry: Any, index: int, max_pages: int, where: str) -> ListConfig:

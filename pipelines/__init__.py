@@ -8,6 +8,8 @@
 
 Each stage is a thin Scrapy class over a pure function that tests call directly.
 A quarantined item passes the later stages untouched and is stored as a
-quarantine row, never published.  Support modules: models (tables), db (engine,
-migrations), files (atomic writes).
+quarantine row, never published.  Support modules: writer (how one article changes
+rows and files), dedupe and fingerprint (duplicates across codes), projection (the
+site rebuilt from the database), site (file names, undoable file changes), records
+(race-safe writes), models (tables), db (engine, migrations), files (atomic writes).
 """

@@ -15,20 +15,25 @@ from pathlib import Path
 TMP_PREFIX = ".tmp-"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace *path* with *text* (UTF-8) atomically; the folder is created if missing."""
+def write_atomic(path: Path, text: str | bytes, *, sync_dir: bool = True) -> None:
+    """Replace *path* with *text* (str as UTF-8, or bytes) atomically; the folder is created if missing.
+
+    With ``sync_dir=False`` the caller fsyncs the folder later (``fsync_dir``),
+    once for many files: until then a crash may lose the rename, never tear the file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX + path.name + ".", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
 def write_if_changed(path: Path, text: str) -> bool:
@@ -53,7 +58,8 @@ def remove_stale_temporaries(folder: Path) -> int:
     return removed
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make the renames and removals in *folder* durable."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)

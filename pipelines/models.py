@@ -1,13 +1,55 @@
 """Database tables (SQLAlchemy Core).  Schema changes go through pipelines/migrations.
 
-Times are stored as naive UTC (SQLite would drop an offset silently); the offset
-the source used is kept in ``utc_offset`` minutes so the original wall-clock time
-is recoverable.
+Times are stored as naive UTC (SQLite would drop an offset silently, and a
+PostgreSQL ``timestamp`` would shift an aware value by the session's time zone);
+``UTCDateTime`` converts aware values to UTC on the way in and hands back aware
+UTC values, so a time reads back as the same instant on both backends.  The
+offset the source used is kept in ``utc_offset`` minutes so the original
+wall-clock time is recoverable.  (``runs`` keeps plain ``DateTime``: its writers
+pass naive UTC.)
+
+Identity: one ``articles`` row per (source, code).  A code whose content
+duplicates a stored article gets an ``aliases`` row instead; a near-duplicate
+that was published anyway gets a ``near_duplicates`` row; each version an update
+replaced goes to ``article_history``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A naive-UTC ``DateTime`` column: aware values are converted, naive ones taken as UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
 
 metadata = MetaData()
 
@@ -18,7 +60,7 @@ articles = Table(
     Column("source", String(32), nullable=False),
     Column("code", String(32), nullable=False),
     Column("title", Text, nullable=False),
-    Column("published_at", DateTime, nullable=False),  # UTC
+    Column("published_at", UTCDateTime, nullable=False),
     Column("utc_offset", Integer, nullable=False),  # minutes east of UTC, 480 for Beijing
     Column("outlet", Text, nullable=False),
     Column("category", String(64), nullable=False),
@@ -27,10 +69,14 @@ articles = Table(
     Column("content_hash", String(64), nullable=False),
     Column("post_path", Text, nullable=False),
     Column("list_meta", Text),  # JSON of the list fields last seen, for incremental runs
-    Column("fetched_at", DateTime, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
+    Column("text_hash", String(64)),  # fingerprint.text_hash(title, body): the exact-duplicate key
+    Column("signature", LargeBinary),  # fingerprint.signature(title, body); NULL when the body has no text
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "code", name="uq_articles_source_code"),
+    Index("ix_articles_text_hash", "source", "text_hash"),
+    Index("ix_articles_published_at", "source", "published_at"),
 )
 
 categories = Table(
@@ -39,7 +85,7 @@ categories = Table(
     Column("slug", String(64), primary_key=True),
     Column("title", Text, nullable=False),
     Column("outlet", Text),  # the outlet whose pinyin made the slug; None for list-level categories
-    Column("created_at", DateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 quarantine = Table(
@@ -50,7 +96,70 @@ quarantine = Table(
     Column("code", String(32), nullable=False),
     Column("reason", Text, nullable=False),
     Column("payload", Text, nullable=False),  # JSON: raw responses by origin
-    Column("created_at", DateTime, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "code", name="uq_quarantine_source_code"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("command", String(16), nullable=False),  # crawl, fetch
+    Column("status", String(16), nullable=False),  # running, ok, failed, interrupted
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("counts", Text),  # JSON: new, updated, unchanged, duplicate, failed, quarantined
+    Column("requests", Integer),
+    Column("seconds", Float),
+    Column("host", Text),
+    Column("pid", Integer),
+)
+
+# The version of an article that an update replaced; the newest version is the articles row.
+article_history = Table(
+    "article_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("utc_offset", Integer, nullable=False),
+    Column("outlet", Text, nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("tag", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("post_path", Text, nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),  # when this version was fetched
+    Column("replaced_at", UTCDateTime, nullable=False),  # when the next version replaced it
+)
+
+# A code that names no post of its own: its content duplicates article_id.
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # "duplicate" (same title and body) or "near" (skipped near-duplicate)
+    Column("similarity", Float, nullable=False),  # estimated Jaccard similarity; 1.0 for "duplicate"
+    Column("title", Text, nullable=False),  # the alias's own title, for people reading the table
+    Column("list_meta", Text),  # as articles.list_meta: lets incremental runs skip the code
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "code", name="uq_aliases_source_code"),
+)
+
+# A near-duplicate that was published anyway (dedupe.near_duplicates: publish).
+near_duplicates = Table(
+    "near_duplicates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("similar_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("similarity", Float, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("article_id", "similar_id", name="uq_near_duplicates_pair"),
 )

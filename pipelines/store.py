@@ -1,96 +1,110 @@
 """Stage 5: store each article in the database and project it into the site folder.
 
-One row per (source, code).  Same content → ``unchanged`` (no row write, and the
-post file is rewritten only if it drifted); changed title, date or body →
-``updated`` in place (the old file goes when the date, hence the name, changed);
-otherwise ``new``.  Quarantined items become quarantine rows with their raw
-payload and are dropped (``DropItem``), never published.  The row and the file
-change inside one transaction: a failed file write rolls the row back.
+One row per (source, code); the outcome of an article is one of:
+
+- ``new``: a code seen for the first time (a near-duplicate published anyway
+  also gets a ``near_duplicates`` row);
+- ``unchanged``: same content as stored: no row write, and the post file is
+  rewritten only if it went missing or drifted;
+- ``updated``: changed title, date or body: the previous version goes to
+  ``article_history``, the row and the post are rewritten in place, and the old
+  file goes when the date (hence the file name) changed;
+- ``duplicate``: a new code whose cleaned title and body equal a stored
+  article's (or a near-duplicate under ``dedupe.near_duplicates: skip``): an
+  ``aliases`` row, no post; ``post_path`` names the post it duplicates.
+
+Quarantined items become quarantine rows with their raw payload and are dropped
+(``DropItem``), never published.
+
+Atomicity: each article's rows and files change together.  Articles are stored
+in batches (group commit: one transaction for up to ``FINEWS_STORE_BATCH``
+items that arrive within ``FINEWS_STORE_BATCH_SECONDS``); inside it each
+article runs in a savepoint, and its file changes are undone if its savepoint
+or the whole transaction rolls back.  An item's outcome is reported only after
+the commit.  A crash between writing files and the commit leaves files the
+database does not know yet (or stale ones); ``finews rebuild`` repairs both and
+the next crawl refetches the lost articles.  Called outside an asyncio loop
+(tests, benchmarks) ``process_item`` stores the item at once.
 
 Reads ``FINEWS_DATABASE_URL``, ``FINEWS_SITE_DIR``, ``FINEWS_CATEGORIES``,
-``FINEWS_FORCE`` and ``FINEWS_DRY_RUN`` (which switches the stage off).
+``FINEWS_FORCE``, ``FINEWS_DRY_RUN`` (which switches the stage off),
+``FINEWS_NEAR_DUPLICATES``, ``FINEWS_NEAR_SIMILARITY``,
+``FINEWS_NEAR_WINDOW_DAYS``, ``FINEWS_STORE_BATCH`` and
+``FINEWS_STORE_BATCH_SECONDS``; the environment variable ``FINEWS_STORE_FAULT``
+(tests only) kills the process just before or after a commit.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import json
 import logging
-from dataclasses import replace
-from datetime import datetime, timezone
+import os
+import signal
+from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DropItem, NotConfigured
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine
 
-from crawler.items import ArticleItem
+from crawler.items import ArticleItem, Outcome
 from pipelines.db import open_database
-from pipelines.files import remove_stale_temporaries, write_atomic, write_if_changed
-from pipelines.models import articles, categories, quarantine
-from pipelines.post import Post, render_category_page, render_post
+from pipelines.dedupe import NearPolicy
+from pipelines.models import quarantine
+from pipelines.records import insert_ignore, lock_writers
+from pipelines.site import FileChanges, Site, sync_folders
+from pipelines.writer import ArticleWriter, content_hash, utcnow
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
+__all__ = ["Site", "StorePipeline", "content_hash", "utcnow"]
+
 logger = logging.getLogger(__name__)
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def content_hash(post: Post) -> str:
-    """Fingerprint of everything that makes the post differ to a reader."""
-    parts = [post.title, post.published.isoformat(), post.slug, post.tag, post.body]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+BATCH_SIZE = 50  # measured: see README "Storage"; larger batches gain little and hold the lock longer
+BATCH_SECONDS = 0.1  # the longest an item waits for companions before its batch commits
+# Fault injection for the crash-window tests (RELIABILITY §4): "before_commit" or
+# "after_commit" kills the process at that point with SIGKILL.
+FAULT_ENV = "FINEWS_STORE_FAULT"
 
 
-class Site:
-    """The site folder: where posts and category pages live."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def post_file(self, relative: str) -> Path:
-        return self.root / relative
-
-    def category_file(self, slug: str) -> Path:
-        return self.root / "category" / f"{slug}.html"
-
-    def clear_temporaries(self) -> int:
-        return remove_stale_temporaries(self.root / "_posts") + remove_stale_temporaries(self.root / "category")
+def crash_here(point: str) -> None:
+    """Die at once, as a power cut or the OOM killer would, when ``$FINEWS_STORE_FAULT`` names *point*."""
+    if os.environ.get(FAULT_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
-def resolve_category(conn: Connection, post: Post, outlet: str, *, fixed: bool, title: str) -> tuple[str, bool]:
-    """The slug this post's category really gets, and whether the category is new.
-
-    A *fixed* slug (settings override or list category) is used as is.  A pinyin
-    slug already held by another outlet gets a numeric suffix, so two outlets
-    never share a category page silently.
-    """
-    candidates = [post.slug] if fixed else [post.slug] + [f"{post.slug}{n}" for n in range(2, 100)]
-    for slug in candidates:
-        row = conn.execute(select(categories).where(categories.c.slug == slug)).first()
-        if row is None:
-            conn.execute(categories.insert().values(slug=slug, title=title, outlet=None if fixed else outlet, created_at=utcnow()))
-            if slug != post.slug:
-                logger.warning("outlet %r: slug %r belongs to another outlet, using %r", outlet, post.slug, slug)
-            return slug, True
-        if fixed or row.outlet == outlet:
-            return slug, False
-    raise DropItem(f"no free category slug for outlet {outlet!r}")
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class StorePipeline:
-    def __init__(self, url: str, site: Site, overrides: dict[str, str], force: bool, stats: StatsCollector) -> None:
+    def __init__(
+        self,
+        url: str,
+        site: Site,
+        overrides: dict[str, str],
+        force: bool,
+        stats: StatsCollector,
+        near: NearPolicy | None = None,
+        batch_size: int = BATCH_SIZE,
+        batch_seconds: float = BATCH_SECONDS,
+    ) -> None:
         self.url = url
         self.site = site
-        self.overrides = overrides
-        self.force = force
         self.stats = stats
+        self.writer = ArticleWriter(site, overrides, force, near or NearPolicy(), stats)
+        self.batch_size = max(1, batch_size)
+        self.batch_seconds = batch_seconds
         self.engine: Engine | None = None
+        self.pending: list[tuple[ArticleItem, asyncio.Future[ArticleItem]]] = []
+        self.timer: asyncio.TimerHandle | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -98,96 +112,122 @@ class StorePipeline:
         if s.getbool("FINEWS_DRY_RUN"):
             raise NotConfigured("dry run: nothing is stored")
         assert crawler.stats is not None
+        defaults = NearPolicy()
+        near = NearPolicy(
+            action=s.get("FINEWS_NEAR_DUPLICATES", defaults.action),
+            min_similarity=s.getfloat("FINEWS_NEAR_SIMILARITY", defaults.min_similarity),
+            window=timedelta(days=s.getfloat("FINEWS_NEAR_WINDOW_DAYS", defaults.window.days)),
+        )
         return cls(
             s.get("FINEWS_DATABASE_URL"),
             Site(Path(s.get("FINEWS_SITE_DIR"))),
             s.getdict("FINEWS_CATEGORIES"),
             s.getbool("FINEWS_FORCE"),
             crawler.stats,
+            near,
+            s.getint("FINEWS_STORE_BATCH", BATCH_SIZE),
+            s.getfloat("FINEWS_STORE_BATCH_SECONDS", BATCH_SECONDS),
         )
 
     def open_spider(self) -> None:
         self.engine = open_database(self.url)
-        self.site.clear_temporaries()
+        with self.engine.begin() as conn:
+            lock_writers(conn)  # no other writer is between writing a temporary and renaming it
+            self.site.clear_temporaries()
 
     def close_spider(self) -> None:
+        self.flush()
         if self.engine is not None:
             self.engine.dispose()
 
-    def process_item(self, item: ArticleItem) -> ArticleItem:
+    # --- batching ---------------------------------------------------------------------
+    def process_item(self, item: ArticleItem) -> ArticleItem | asyncio.Future[ArticleItem]:
+        """Store *item*; under an asyncio loop the result is a future settled when its batch commits."""
         assert self.engine is not None
         if item.quarantine is not None:
             self.store_quarantine(item)
             self.stats.inc_value("store/quarantined")
             raise DropItem(f"quarantined: {item.quarantine}")
-        assert isinstance(item.post, Post)
-        with self.engine.begin() as conn:
-            outcome, path = self.store_article(conn, item, item.post)
-        item.outcome = outcome
-        item.post_path = str(path)
-        self.stats.inc_value(f"store/{outcome}")
-        return item
+        loop = running_loop() if self.batch_size > 1 else None
+        if loop is None:
+            error = self.store_batch([item])[0]
+            if error is not None:
+                raise error
+            return item
+        future: asyncio.Future[ArticleItem] = loop.create_future()
+        self.pending.append((item, future))
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+        elif self.timer is None:
+            self.timer = loop.call_later(self.batch_seconds, self.flush)
+        return future
 
-    def store_article(self, conn: Connection, item: ArticleItem, post: Post) -> tuple[Any, Path]:
-        outlet = item.outlet or ""
-        fixed = item.category is not None or outlet in self.overrides
-        title = item.tag if item.category is not None and item.tag else outlet or post.tag
-        slug, new_category = resolve_category(conn, post, outlet, fixed=fixed, title=title)
-        post = replace(post, slug=slug)
-        item.post = post
-        digest = content_hash(post)
-        now = utcnow()
-        values: dict[str, Any] = {
-            "title": post.title,
-            "published_at": post.published.astimezone(timezone.utc).replace(tzinfo=None),
-            "utc_offset": int(post.published.utcoffset().total_seconds() // 60),  # type: ignore[union-attr]
-            "outlet": outlet,
-            "category": post.slug,
-            "tag": post.tag,
-            "body": post.body,
-            "content_hash": digest,
-            "post_path": post.path,
-            "list_meta": json.dumps(item.list_meta, ensure_ascii=False, sort_keys=True) if item.list_meta else None,
-            "fetched_at": item.fetched_at.astimezone(timezone.utc).replace(tzinfo=None),
-            "updated_at": now,
-        }
-        key = (articles.c.source == item.source) & (articles.c.code == item.code)
-        row = conn.execute(select(articles.c.content_hash, articles.c.post_path).where(key)).first()
-        text = render_post(post)
-        target = self.site.post_file(post.path)
-        if row is None:
-            conn.execute(articles.insert().values(source=item.source, code=item.code, created_at=now, **values))
-            write_atomic(target, text)
-            outcome = "new"
-        elif row.content_hash != digest or self.force:
-            conn.execute(articles.update().where(key).values(**values))
-            write_atomic(target, text)
-            if row.post_path != post.path:
-                self.site.post_file(row.post_path).unlink(missing_ok=True)
-            outcome = "updated" if row.content_hash != digest else "unchanged"
-        else:
-            if values["list_meta"] is not None:
-                conn.execute(articles.update().where(key).values(list_meta=values["list_meta"]))
-            write_if_changed(target, text)
-            outcome = "unchanged"
-        page = self.site.category_file(post.slug)
-        if new_category or not page.exists():
-            write_if_changed(page, render_category_page(post.slug, title))
-        conn.execute(quarantine.delete().where((quarantine.c.source == item.source) & (quarantine.c.code == item.code)))
-        return outcome, target
+    def flush(self) -> None:
+        """Store the pending items in one transaction and settle their futures."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        try:
+            results = self.store_batch([item for item, _ in pending])
+        except BaseException as exc:  # never leave a future unsettled: the crawl would hang
+            results = [exc] * len(pending)
+        for (item, future), error in zip(pending, results):
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(item)
+            else:
+                future.set_exception(error)
+
+    def store_batch(self, items: list[ArticleItem]) -> list[BaseException | None]:
+        """Store *items* in one transaction, each in its own savepoint; the error of each, or None."""
+        assert self.engine is not None
+        errors: list[BaseException | None] = [None] * len(items)
+        stored: list[tuple[ArticleItem, FileChanges, Outcome, Path]] = []
+        try:
+            with self.engine.begin() as conn:
+                lock_writers(conn)
+                for n, item in enumerate(items):
+                    files = FileChanges()
+                    try:
+                        with conn.begin_nested():
+                            outcome, path = self.writer.write(conn, item, files)
+                    except Exception as exc:  # this article only: its savepoint is rolled back
+                        files.undo()
+                        errors[n] = exc
+                        continue
+                    stored.append((item, files, outcome, path))
+                # Files durable before the rows that name them: one fsync per folder per batch.
+                sync_folders(set().union(*(files.folders for _, files, _, _ in stored)))
+                crash_here("before_commit")
+        except BaseException as exc:  # the transaction failed: no article of the batch is stored
+            for _, files, _, _ in reversed(stored):
+                files.undo()
+            if not isinstance(exc, Exception):
+                raise
+            return [error or exc for error in errors]
+        crash_here("after_commit")
+        self.stats.inc_value("store/commits")
+        for item, files, outcome, path in stored:
+            files.forget()
+            item.outcome = outcome
+            item.post_path = str(path)
+            self.stats.inc_value(f"store/{outcome}")
+        return errors
 
     def store_quarantine(self, item: ArticleItem) -> None:
         assert self.engine is not None
         payload = json.dumps(item.raw, ensure_ascii=False, sort_keys=True)
         now = utcnow()
         key = (quarantine.c.source == item.source) & (quarantine.c.code == item.code)
+        values = {"reason": item.quarantine, "payload": payload, "updated_at": now}
         with self.engine.begin() as conn:
-            if conn.execute(select(quarantine.c.id).where(key)).first() is None:
-                conn.execute(
-                    quarantine.insert().values(
-                        source=item.source, code=item.code, reason=item.quarantine, payload=payload, created_at=now, updated_at=now
-                    )
-                )
-            else:
-                conn.execute(quarantine.update().where(key).values(reason=item.quarantine, payload=payload, updated_at=now))
+            lock_writers(conn)
+            if not insert_ignore(conn, quarantine, {"source": item.source, "code": item.code, "created_at": now, **values}, ["source", "code"]):
+                conn.execute(quarantine.update().where(key).values(**values))
         logger.warning("quarantined %s: %s", item.code, item.quarantine)
+
+

@@ -1,0 +1,129 @@
+"""The site folder as a projection of the database: rebuild it, and find where it drifted.
+
+``post_from_row(row, share_link=…, base_url=…)`` is the :class:`Post` a stored
+article row stands for: everything a post file is made of is in the row, except
+the share-link template and the base URL, which come from the settings.  The
+crawl writes ``render_post`` of the same ``Post``, so a rebuilt file is byte for
+byte the file the crawl wrote.
+
+``reconcile(engine, site, …)`` makes the folder match the database: it restores
+missing posts and category pages, rewrites the ones whose bytes differ (stale),
+and removes orphans: files named like a finews post (``site.POST_NAME``) that no
+article row names.  Files with any other name are never touched.  It works in
+short transactions that each take the writer lock, so a crawl storing articles
+at the same time never sees, or leaves, a half-reconciled folder: a post written
+by a batch that has not committed yet is never taken for an orphan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from pipelines.files import write_atomic
+from pipelines.models import articles, categories
+from pipelines.post import Post, render_category_page, render_post
+from pipelines.records import lock_writers
+from pipelines.site import CATEGORIES, POSTS, Site, sync_folders
+
+CHUNK = 500  # articles per transaction: bounds memory and how long a crawl waits for the lock
+
+Report = Callable[[str, Path], None]  # (action, path): "restored", "rewritten" or "removed"
+
+
+class EmptyDatabase(RuntimeError):
+    """The database holds no article, but the site has posts: most likely the wrong database."""
+
+
+@dataclass
+class Drift:
+    """What ``reconcile`` found and fixed."""
+
+    restored: list[Path] = field(default_factory=list)
+    rewritten: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    posts: int = 0  # article rows
+    pages: int = 0  # category rows
+
+    def record(self, action: str, path: Path) -> None:
+        getattr(self, action).append(path)
+
+
+def post_from_row(row: Any, *, share_link: str, base_url: str) -> Post:
+    """The post a stored article row stands for."""
+    published = row.published_at.astimezone(timezone(timedelta(minutes=row.utc_offset)))
+    return Post(
+        code=row.code,
+        title=row.title,
+        published=published,
+        slug=row.category,
+        tag=row.tag,
+        body=row.body,
+        share_link=share_link.format(code=row.code, id=row.code[2:]),
+        base_url=base_url,
+    )
+
+
+def project(path: Path, text: str) -> str | None:
+    """Make *path* hold *text*; "restored" or "rewritten" when it had to be written, else None."""
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return None
+        action = "rewritten"
+    except FileNotFoundError:
+        action = "restored"
+    write_atomic(path, data, sync_dir=False)  # reconcile fsyncs each folder once
+    return action
+
+
+def reconcile(engine: Engine, site: Site, *, share_link: str, base_url: str, report: Report | None = None) -> Drift:
+    """Rewrite every post and category page from the database and remove orphan posts."""
+    drift = Drift()
+
+    def note(action: str | None, path: Path) -> None:
+        if action is not None:
+            drift.record(action, path)
+            if report is not None:
+                report(action, path)
+
+    last_id = 0
+    while True:
+        with engine.begin() as conn:
+            lock_writers(conn)
+            rows = conn.execute(select(articles).where(articles.c.id > last_id).order_by(articles.c.id).limit(CHUNK)).all()
+            for row in rows:
+                post = post_from_row(row, share_link=share_link, base_url=base_url)
+                path = site.post_file(post.path)
+                note(project(path, render_post(post)), path)
+            sync_folders({site.root / POSTS})
+        if not rows:
+            break
+        drift.posts += len(rows)
+        last_id = rows[-1].id
+    with engine.begin() as conn:
+        lock_writers(conn)
+        for slug, title in conn.execute(select(categories.c.slug, categories.c.title).order_by(categories.c.slug)):
+            path = site.category_file(slug)
+            note(project(path, render_category_page(slug, title)), path)
+            drift.pages += 1
+        sync_folders({site.root / CATEGORIES})
+    with engine.begin() as conn:
+        lock_writers(conn)  # no batch is between writing its posts and committing them
+        site.clear_temporaries()
+        if not conn.execute(select(func.count()).select_from(articles)).scalar_one():
+            if site.own_posts():
+                raise EmptyDatabase("the database holds no article but the site has posts: is database.url right?")
+            return drift
+        known = {path for (path,) in conn.execute(select(articles.c.post_path))}
+        for path in site.own_posts():
+            if f"{POSTS}/{path.name}" not in known:
+                path.unlink(missing_ok=True)
+                note("removed", path)
+        sync_folders({site.root / POSTS})
+    return drift

@@ -1,0 +1,105 @@
+"""Duplicates across codes through the store: aliases, near-duplicates, the comparison window."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from pipelines.dates import BEIJING
+from pipelines.dedupe import NearPolicy
+from pipelines.models import aliases, articles, near_duplicates
+from pipelines.store import StorePipeline
+from tests.pipelines.store_helpers import CODE, dump, make_item, open_store, rows
+
+SECOND = "NW202403050812345679"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pipelines" / "near_duplicates.json"
+NEAR = next(c for c in json.loads(FIXTURES.read_text(encoding="utf-8")) if c["near"])
+
+
+def near_pair() -> tuple[dict[str, str], dict[str, str]]:
+    return NEAR["a"], NEAR["b"]
+
+
+def test_same_content_under_another_code_is_an_alias(store: StorePipeline, site: Path, database_url: str) -> None:
+    first = store.process_item(make_item())
+    later = datetime(2024, 3, 7, 10, 0, tzinfo=BEIJING)  # the date does not make it another article
+    dup = store.process_item(make_item(SECOND, date=later, list_meta={"title": "标题"}))
+    assert dup.outcome == "duplicate"
+    assert dup.post_path == first.post_path
+    assert [p.name for p in (site / "_posts").iterdir()] == [f"2024-03-05-{CODE}.md"]
+    (row,) = rows(database_url, articles)
+    (alias,) = rows(database_url, aliases)
+    assert (alias["code"], alias["article_id"], alias["kind"], alias["similarity"]) == (SECOND, row["id"], "duplicate", 1.0)
+    assert alias["list_meta"] == '{"title": "标题"}'
+    before = dump(database_url)
+    assert store.process_item(make_item(SECOND, date=later, list_meta={"title": "标题"})).outcome == "duplicate"
+    assert dump(database_url) == before  # seen again: zero writes
+    assert store.stats.get_value("store/duplicate") == 2
+
+
+def test_an_alias_whose_content_diverges_becomes_an_article(store: StorePipeline, site: Path, database_url: str) -> None:
+    store.process_item(make_item())
+    assert store.process_item(make_item(SECOND)).outcome == "duplicate"
+    assert store.process_item(make_item(SECOND, body="<p>完全不同的另一篇文章，讲的是别的事情。</p>")).outcome == "new"
+    assert rows(database_url, aliases) == []
+    assert len(rows(database_url, articles)) == 2
+
+
+def test_a_near_duplicate_is_published_and_recorded(store: StorePipeline, site: Path, database_url: str) -> None:
+    a, b = near_pair()
+    store.process_item(make_item(**a))
+    second = store.process_item(make_item(SECOND, **b))
+    assert second.outcome == "new"
+    assert len(list((site / "_posts").iterdir())) == 2
+    first_row, second_row = rows(database_url, articles)
+    (record,) = rows(database_url, near_duplicates)
+    assert (record["article_id"], record["similar_id"]) == (second_row["id"], first_row["id"])
+    assert NearPolicy().min_similarity <= record["similarity"] < 1
+    assert rows(database_url, aliases) == []
+
+
+def test_a_near_duplicate_can_be_skipped(database_url: str, site: Path) -> None:
+    a, b = near_pair()
+    store = open_store(database_url, site, FINEWS_NEAR_DUPLICATES="skip")
+    try:
+        first = store.process_item(make_item(**a))
+        second = store.process_item(make_item(SECOND, **b))
+    finally:
+        store.close_spider()
+    assert second.outcome == "duplicate"
+    assert second.post_path == first.post_path
+    assert len(list((site / "_posts").iterdir())) == 1
+    (alias,) = rows(database_url, aliases)
+    assert alias["kind"] == "near" and alias["code"] == SECOND and alias["title"] == b["title"]
+    assert rows(database_url, near_duplicates) == []
+
+
+def test_near_duplicates_are_only_sought_within_the_window(database_url: str, site: Path) -> None:
+    a, b = near_pair()
+    store = open_store(database_url, site, FINEWS_NEAR_DUPLICATES="skip", FINEWS_NEAR_WINDOW_DAYS=2)
+    try:
+        store.process_item(make_item(**a))
+        far_later = datetime(2024, 3, 5, 8, 1, 2, tzinfo=BEIJING) + timedelta(days=3)
+        assert store.process_item(make_item(SECOND, date=far_later, **b)).outcome == "new"
+    finally:
+        store.close_spider()
+    assert rows(database_url, aliases) == []
+
+
+def test_a_stricter_threshold_publishes_it_unrecorded(database_url: str, site: Path) -> None:
+    a, b = near_pair()
+    store = open_store(database_url, site, FINEWS_NEAR_SIMILARITY=0.95)
+    try:
+        store.process_item(make_item(**a))
+        assert store.process_item(make_item(SECOND, **b)).outcome == "new"
+    finally:
+        store.close_spider()
+    assert rows(database_url, near_duplicates) == []
+
+
+def test_an_update_is_never_taken_for_a_duplicate(store: StorePipeline, database_url: str) -> None:
+    store.process_item(make_item(body="<p>一</p>"))
+    store.process_item(make_item(SECOND, body="<p>二</p>"))
+    assert store.process_item(make_item(SECOND, body="<p>一</p>")).outcome == "updated"  # now equal to the first
+    assert rows(database_url, aliases) == []

@@ -1,0 +1,83 @@
+"""Exact keys and near-duplicate signatures on real-looking Chinese financial news."""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+from pathlib import Path
+
+import pytest
+
+from crawler.config import DEDUPE_DEFAULTS
+from pipelines.dedupe import NearPolicy
+from pipelines.fingerprint import BINS, shingles, signature, similarity, text_hash, visible_text
+
+CASES = json.loads((Path(__file__).resolve().parents[1] / "fixtures" / "pipelines" / "near_duplicates.json").read_text(encoding="utf-8"))
+THRESHOLD = NearPolicy().min_similarity
+
+
+def test_the_defaults_agree() -> None:
+    assert DEDUPE_DEFAULTS["near_similarity"] == THRESHOLD
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_near_and_far_pairs(case: dict) -> None:  # type: ignore[type-arg]
+    a, b = signature(**case["a"]), signature(**case["b"])
+    score = similarity(a, b)
+    truth = len(shingles(visible_text(**case["a"])) & shingles(visible_text(**case["b"]))) / len(
+        shingles(visible_text(**case["a"])) | shingles(visible_text(**case["b"]))
+    )
+    assert abs(score - truth) < 0.1, (score, truth)  # the signature estimates the real Jaccard similarity
+    if case["near"]:
+        assert score >= THRESHOLD
+    else:
+        assert score < THRESHOLD - 0.15  # a clear margin, not a coin toss
+
+
+def test_the_outlet_line_markup_and_punctuation_do_not_count() -> None:
+    a = "<p>央行今日开展1000亿元逆回购操作。</p>\n<p>（文章来源：财联社）</p>"
+    b = "<p><strong>央行今日开展１０００亿元逆回购操作</strong>！</p>\n<p>(文章来源: 证券时报)</p>"
+    assert visible_text("标题", a) == visible_text("标题", b) == "标题央行今日开展1000亿元逆回购操作"
+    assert signature("标题", a) == signature("标题", b)
+    assert text_hash("标题", a) != text_hash("标题", b)  # the exact key is exact
+
+
+def test_signatures_are_stable_values() -> None:
+    sig = signature("宁德时代一季度净利润同比增长7%", "<p>宁德时代4月15日晚间披露一季报。</p>")
+    assert len(sig) == BINS
+    assert sig == signature("宁德时代一季度净利润同比增长7%", "<p>宁德时代4月15日晚间披露一季报。</p>")
+    # a fixed value: stored signatures must not change between releases without a migration
+    assert sig[:8].hex() == "3e403f3e3d3ca8a7"
+    assert similarity(sig, sig) == 1.0
+
+
+def test_an_article_without_text_has_no_signature() -> None:
+    assert signature("", '<p><img src="https://x/y.jpg"></p>') == b""
+    assert similarity(b"", b"") == 0.0
+
+
+def test_one_replaced_sentence_is_found_and_different_stories_are_not() -> None:
+    """Figures on the replay's articles: many share sentence templates, the hard case."""
+    from crawler.replay.generator import ArticleFactory
+
+    factory = ArticleFactory(0)
+    stories = [factory.make(i).article for i in range(200)]
+
+    def body(paragraphs: tuple[str, ...] | list[str]) -> str:
+        return "\n".join(f"<p>{p}</p>" for p in paragraphs)
+
+    sigs = [signature(a.title, body(a.paragraphs)) for a in stories]
+    far = [similarity(sigs[i], sigs[j]) for i in range(len(sigs)) for j in range(i + 1, len(sigs))]
+    rng = random.Random(1)
+    near = []
+    for article, sig in zip(stories, sigs):
+        paragraphs = list(article.paragraphs)
+        paragraphs[rng.randrange(len(paragraphs) - 1)] = "据悉，相关部门将于近期出台配套措施，进一步优化营商环境，支持实体经济高质量发展。"
+        near.append(similarity(sig, signature(article.title, body(paragraphs))))
+    found = sum(s >= THRESHOLD for s in near) / len(near)
+    false = sum(s >= THRESHOLD for s in far) / len(far)
+    print(f"\nnear: min {min(near):.3f} median {statistics.median(near):.3f}; found {found:.1%}")
+    print(f"far: max {max(far):.3f} median {statistics.median(far):.3f}; flagged {false:.4%} of {len(far)} pairs")
+    assert found >= 0.98
+    assert false <= 0.001
