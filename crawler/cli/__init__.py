@@ -13,9 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from crawler.config import CONFIG_ENV, AppConfig, ConfigError, load_config
+from crawler.lock import LockBusy
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 
 def parser() -> argparse.ArgumentParser:
@@ -29,8 +33,17 @@ def parser() -> argparse.ArgumentParser:
     fetch.add_argument("--force", action="store_true", help="refetch and rewrite even when unchanged")
     fetch.add_argument("--dry-run", action="store_true", help="print the posts that would be written; write nothing")
 
-    init = sub.add_parser("init", help="create the minimal Jekyll files in site.dir when missing")
-    init.set_defaults()
+    crawl = sub.add_parser("crawl", help="one scheduled run over every configured list")
+    crawl.add_argument("--max-items", type=int, metavar="N", help="fetch at most N articles this run")
+    crawl.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
+
+    schedule = sub.add_parser("schedule", help="run `crawl` every interval, each run in a fresh process")
+    schedule.add_argument("--every", required=True, metavar="INTERVAL", help="e.g. 30s, 5m, 1h")
+    schedule.add_argument("--max-runs", type=int, metavar="N", help="stop after N runs")
+
+    sub.add_parser("rebuild", help="rewrite every post and category page from the database")
+    sub.add_parser("status", help="counts per category, last runs, quarantine")
+    sub.add_parser("init", help="create the minimal Jekyll files in site.dir when missing")
 
     replay = sub.add_parser("replay", help="serve the bundled replay of the source on 127.0.0.1")
     replay.add_argument("--port", type=int, default=8765)
@@ -66,9 +79,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             from crawler.cli.fetch import fetch
 
             return fetch(config, args.targets, force=args.force, dry_run=args.dry_run, verbose=args.verbose)
+        if args.command == "crawl":
+            from crawler.cli.crawl import crawl
+
+            return crawl(config, max_items=args.max_items, as_json=args.json, verbose=args.verbose)
+        if args.command == "schedule":
+            from crawler.cli.schedule import schedule
+
+            return schedule(config, every=args.every, max_runs=args.max_runs)
+        if args.command == "rebuild":
+            from crawler.cli.rebuild import rebuild
+
+            return rebuild(config)
+        if args.command == "status":
+            from crawler.cli.status import status
+
+            return status(config)
     except ConfigError as exc:
         print(f"finews: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except LockBusy as exc:
+        print(f"finews: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except SQLAlchemyError as exc:
+        print(f"finews: database error: {first_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     except ValueError as exc:  # bad option values such as a fault specification
         print(f"finews: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -89,3 +124,9 @@ def display(path: str | Path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (drivers add SQL and links below it)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

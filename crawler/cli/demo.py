@@ -1,9 +1,10 @@
 """``finews demo``: the whole product offline, in one folder.
 
 Starts the bundled replay on a free loopback port, writes ``<dir>/settings.yaml``
-pointing every source template at it (rewritten each time: the port changes),
-creates the Jekyll skeleton in ``<dir>/site`` and fetches every replayed article
-into ``<dir>/site`` and ``<dir>/finews.db``.
+pointing every source template and the five lists at it (rewritten each time:
+the port changes), creates the Jekyll skeleton in ``<dir>/site`` and runs one
+``crawl`` into ``<dir>/site`` and ``<dir>/finews.db``.  A second demo in the same
+folder is an incremental run against a fresh replay: nothing new.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ def demo_settings(templates: dict[str, Any]) -> dict[str, Any]:
         "site": {"dir": "site", "base_url": ""},
         "database": {"url": "sqlite:///finews.db"},
         "sources": {"eastmoney": templates},
-        "crawl": {"delay": 0, "concurrency": 16, "per_host": 16, "retries": 1, "timeout": 10},
+        "crawl": {"delay": 0, "concurrency": 16, "per_host": 16, "retries": 1, "timeout": 10, "max_pages": 100},
     }
 
 
 def demo(folder: Path, *, articles: int, verbose: bool) -> int:
     from crawler.cli import EXIT_FAILED, EXIT_OK, configure, display
-    from crawler.cli.run import run_spider
+    from crawler.cli.run import locked_run
     from crawler.replay import ReplayServer
     from crawler.skeleton import write_skeleton
 
@@ -43,10 +44,9 @@ def demo(folder: Path, *, articles: int, verbose: bool) -> int:
         )
         config = configure(str(settings_file))
         write_skeleton(config.site_dir)
-        codes = [a.code for a in replay.articles]
         overrides = {"LOG_LEVEL": "INFO" if verbose else "ERROR"}
-        report, stats = run_spider("fetch", config, overrides, targets=codes)
-    counts = report.counts()
+        outcome = locked_run("crawl", "crawl", config, overrides)
+    report, counts = outcome.report, outcome.counts()
     for result in report.results.values():
         if result.status in ("failed", "quarantined"):
             print(f"failed {result.code} {result.detail}")
@@ -54,9 +54,9 @@ def demo(folder: Path, *, articles: int, verbose: bool) -> int:
     print(
         f"demo: {counts['new']} new, {counts['updated']} updated, {counts['unchanged']} unchanged, "
         f"{counts['duplicate']} duplicate, {counts['failed']} failed, {counts['quarantined']} quarantined; "
-        f"{stats.get('downloader/request_count', 0)} requests"
+        f"{outcome.requests} requests"
     )
     print(f"posts:    {display(config.site_dir / '_posts')}")
     print(f"database: {display(folder / 'finews.db')}")
     print(f"see the site: cd {display(config.site_dir)} && jekyll serve")
-    return EXIT_FAILED if report.failed else EXIT_OK
+    return EXIT_OK if outcome.status == "ok" else EXIT_FAILED

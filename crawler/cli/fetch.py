@@ -12,12 +12,17 @@ from pipelines.post import Post, render_post
 
 def fetch(config: AppConfig, targets: Sequence[str], *, force: bool, dry_run: bool, verbose: bool) -> int:
     from crawler.cli import EXIT_FAILED, EXIT_OK
-    from crawler.cli.run import run_spider
+    from crawler.cli.run import locked_run, run_spider
 
     overrides = {"FINEWS_FORCE": force, "FINEWS_DRY_RUN": dry_run, "LOG_LEVEL": "INFO" if verbose else "ERROR"}
-    report, _stats = run_spider("fetch", config, overrides, targets=list(targets))
+    if dry_run:  # writes nothing, so it needs no lock and leaves no run record
+        report, _stats = run_spider("fetch", config, overrides, targets=list(targets))
+        failed = report.failed
+    else:
+        outcome = locked_run("fetch", "fetch", config, overrides, targets=list(targets))
+        report, failed = outcome.report, outcome.status != "ok"
     print_results(report, targets, dry_run=dry_run)
-    return EXIT_FAILED if report.failed or missing(report, targets) else EXIT_OK
+    return EXIT_FAILED if failed or missing(report, targets) else EXIT_OK
 
 
 def print_results(report: RunReport, targets: Sequence[str], *, dry_run: bool) -> None:

@@ -1,26 +1,33 @@
-"""Running a spider in this process and collecting what happened.
+"""Running a spider in this process and recording what happened.
 
 Twisted's reactor runs once per process: each command runs one crawl, and
-``finews schedule`` starts a fresh process for every run.
+``finews schedule`` starts a fresh process for every run.  ``locked_run`` adds
+what every writing command needs: the run lock, a migrated database opened
+before the first request (an unreachable database fails fast), a run record,
+and a status computed from the run's statistics, since Scrapy itself reports
+success after failed requests.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
-from scrapy.utils.project import get_project_settings
 
 from crawler.config import AppConfig
+from crawler.lock import run_lock
 from crawler.report import RunReport
 from crawler.settings import scrapy_settings
 
 
 def project_settings(config: AppConfig, overrides: dict[str, Any] | None = None) -> Settings:
     """Scrapy settings for *config*, with command-line *overrides* on top."""
-    settings = get_project_settings()
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")  # also outside the project folder
     settings.setdict(scrapy_settings(config), priority="project")
     settings.setdict(overrides or {}, priority="cmdline")
     return settings
@@ -31,7 +38,7 @@ def run_spider(
 ) -> tuple[RunReport, dict[str, Any]]:
     """Run *spider* to completion; returns the report and the final stats."""
     settings = project_settings(config, overrides)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     logging.getLogger("scrapy").propagate = True
     crawler = process.create_crawler(spider)
     report = RunReport().connect(crawler)
@@ -39,3 +46,54 @@ def run_spider(
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     return report, stats
+
+
+@dataclass
+class RunOutcome:
+    report: RunReport
+    stats: dict[str, Any]
+    seconds: float
+    status: str  # ok, failed, interrupted
+
+    def counts(self) -> dict[str, int]:
+        """Articles by outcome; listed articles skipped as unchanged count as unchanged."""
+        counts = self.report.counts()
+        counts["unchanged"] += int(self.stats.get("articles/skipped", 0))
+        return counts
+
+    @property
+    def requests(self) -> int:
+        return int(self.stats.get("downloader/request_count", 0))
+
+
+def run_status(report: RunReport, stats: dict[str, Any]) -> str:
+    """ok, failed (any failed article, list, or spider error) or interrupted (a signal stopped it)."""
+    if stats.get("finish_reason") == "shutdown":
+        return "interrupted"
+    errors = any(key.startswith("spider_exceptions/") for key in stats) or stats.get("lists/failed", 0)
+    if report.failed or errors or stats.get("finish_reason") != "finished":
+        return "failed"
+    return "ok"
+
+
+def locked_run(command: str, spider: str, config: AppConfig, overrides: dict[str, Any], **spider_args: Any) -> RunOutcome:
+    """Run *spider* under the run lock, with a run record; raises LockBusy when another run is active."""
+    from pipelines.db import open_database
+    from pipelines.run_records import finish_run, start_run
+
+    with run_lock(config):
+        engine = open_database(config.database_url)
+        run_id = start_run(engine, command)
+        started = time.monotonic()
+        status = "failed"
+        outcome: RunOutcome | None = None
+        try:
+            report, stats = run_spider(spider, config, overrides, **spider_args)
+            status = run_status(report, stats)
+            outcome = RunOutcome(report, stats, time.monotonic() - started, status)
+        finally:
+            counts = outcome.counts() if outcome else {}
+            requests = outcome.requests if outcome else 0
+            finish_run(engine, run_id, status=status, counts=counts, requests=requests, seconds=time.monotonic() - started)
+            engine.dispose()
+        return outcome

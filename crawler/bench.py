@@ -1,0 +1,173 @@
+"""Benchmarks against the replay on loopback (``make bench``; SPEC §11).
+
+Prints figures measured in one run, as ratios where a comparison is meant,
+because these machines are noisy.  Nothing here asserts a speed:
+
+- articles per second through the pipeline stages alone (no network);
+- pages per second of ``finews crawl`` end to end, against plain Scrapy fetching
+  the same URLs with no pipelines, and their ratio;
+- peak memory (RSS) of a crawl of N and of 10·N articles;
+- the time of an incremental run with nothing new.
+
+``python -m crawler.bench [--articles N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from urllib.parse import urlencode
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import psutil
+import yaml
+
+CRAWL = {"delay": 0, "concurrency": 16, "per_host": 16, "retries": 1, "timeout": 10, "max_pages": 1000}
+
+
+def write_settings(folder: Path, templates: dict[str, Any]) -> Path:
+    eastmoney = {k: v for k, v in templates.items() if k != "share_link"}
+    data = {"site": {"dir": "site"}, "database": {"url": "sqlite:///finews.db"}, "sources": {"eastmoney": eastmoney}, "crawl": CRAWL}
+    path = folder / "settings.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def measure(command: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Run *command*; returns (seconds, peak RSS in bytes sampled every 20 ms, stdout)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = psutil.Process(child.pid)
+    peak = 0
+    while child.poll() is None:
+        try:
+            peak = max(peak, proc.memory_info().rss)
+        except psutil.Error:
+            break
+        time.sleep(0.02)
+    out = child.communicate()[0]
+    if child.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command)} exited with {child.returncode}")
+    return time.perf_counter() - started, peak, out
+
+
+def crawl(folder: Path, settings: Path) -> tuple[float, int, dict[str, Any]]:
+    seconds, peak, out = measure([sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl", "--json"], folder)
+    return seconds, peak, json.loads(out.splitlines()[-1])
+
+
+def pipeline_rate(replay: Any, folder: Path) -> float:
+    """Articles per second through validate → clean → dates → post → store, payloads in memory."""
+    from scrapy.utils.misc import load_object
+    from scrapy.utils.test import get_crawler
+
+    from crawler.items import ArticleItem
+    from crawler.settings import ITEM_PIPELINES
+    from crawler.sources.eastmoney import parse_content_api
+
+    items = []
+    for article in replay.articles:
+        if article.api != "full":
+            continue
+        with urllib.request.urlopen(replay.templates()["content_api"].format(code=article.code)) as response:
+            api = parse_content_api(response.read())
+        assert api is not None
+        items.append(
+            ArticleItem(source="eastmoney", code=article.code, fetched_at=datetime.now(timezone.utc), title=api.title,
+                        date_raw=api.date, outlet=api.outlet, body_html=api.body_html, base_url=api.url)
+        )
+    crawler = get_crawler(settings_dict={
+        "FINEWS_SHARE_LINK": "http://127.0.0.1/s?infoCode={code}", "FINEWS_BASE_URL": "",
+        "FINEWS_DATABASE_URL": f"sqlite:///{folder}/pipelines.db", "FINEWS_SITE_DIR": str(folder / "pipelines-site"),
+    })
+    stages = [load_object(path).from_crawler(crawler) for path, _ in sorted(ITEM_PIPELINES.items(), key=lambda kv: kv[1])]
+    for stage in stages:
+        getattr(stage, "open_spider", lambda: None)()
+    warm, items = items[0], items[1:]  # first use loads dictionaries (pinyin, dateparser): not steady state
+    for stage in stages:
+        warm = stage.process_item(warm)
+    started = time.perf_counter()
+    for item in items:
+        for stage in stages:
+            item = stage.process_item(item)
+    elapsed = time.perf_counter() - started
+    for stage in stages:
+        getattr(stage, "close_spider", lambda: None)()
+    return len(items) / elapsed
+
+
+def baseline(urls_file: Path) -> None:
+    """Plain Scrapy: fetch every URL in *urls_file*, no pipelines, same concurrency."""
+    from scrapy import Request, Spider
+    from scrapy.crawler import CrawlerProcess
+
+    urls = urls_file.read_text(encoding="utf-8").split()
+
+    class Plain(Spider):
+        name = "plain"
+
+        async def start(self):  # type: ignore[no-untyped-def]
+            for url in urls:
+                yield Request(url, dont_filter=True, meta={"handle_httpstatus_all": True})
+
+        def parse(self, response):  # type: ignore[no-untyped-def]
+            return None
+
+    process = CrawlerProcess({"LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS": CRAWL["concurrency"],
+                              "CONCURRENT_REQUESTS_PER_DOMAIN": CRAWL["per_host"], "DOWNLOAD_DELAY": 0,
+                              "TELNETCONSOLE_ENABLED": False, "ROBOTSTXT_OBEY": False})
+    process.crawl(Plain)
+    process.start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.bench")
+    parser.add_argument("--articles", type=int, default=100, help="N (memory is also measured at 10·N)")
+    parser.add_argument("--baseline", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.baseline:
+        baseline(args.baseline)
+        return 0
+    from crawler.replay import ReplayServer
+
+    n = args.articles
+    with tempfile.TemporaryDirectory(prefix="finews-bench-") as tmp:
+        root = Path(tmp)
+        with ReplayServer(articles=n) as replay:
+            rate = pipeline_rate(replay, root)
+            run_dir = root / "n"
+            run_dir.mkdir()
+            settings = write_settings(run_dir, replay.templates())
+            mark = len(replay.requests)
+            seconds, peak_n, first = crawl(run_dir, settings)
+            urls = [f"{replay.url}{r.path}" + (f"?{urlencode(r.query)}" if r.query else "") for r in replay.requests[mark:]]
+            incremental_s, _, second = crawl(run_dir, settings)
+            urls_file = root / "urls.txt"
+            urls_file.write_text("\n".join(urls), encoding="utf-8")
+            plain_s, _, _ = measure([sys.executable, "-m", "crawler.bench", "--baseline", str(urls_file)], root)
+        with ReplayServer(articles=10 * n) as big:
+            big_dir = root / "10n"
+            big_dir.mkdir()
+            _, peak_10n, _ = crawl(big_dir, write_settings(big_dir, big.templates()))
+    finews_pps = len(urls) / seconds
+    plain_pps = len(urls) / plain_s
+    mib = 1024 * 1024
+    print(f"pipelines alone:        {rate:8.1f} articles/s")
+    print(f"end to end, finews:     {finews_pps:8.1f} pages/s ({len(urls)} pages, {first['new']} articles, {seconds:.2f} s incl. start-up)")
+    print(f"end to end, plain:      {plain_pps:8.1f} pages/s (same URLs, no pipelines, {plain_s:.2f} s incl. start-up)")
+    print(f"ratio finews / plain:   {finews_pps / plain_pps:8.2f}")
+    print(f"peak RSS, N={n}:        {peak_n / mib:8.1f} MiB")
+    print(f"peak RSS, 10N={10 * n}:    {peak_10n / mib:8.1f} MiB  (ratio {peak_10n / peak_n:.2f})")
+    print(f"incremental, nothing new: {incremental_s:6.2f} s, {second['requests']} requests (first run {seconds:.2f} s, ratio {incremental_s / seconds:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
