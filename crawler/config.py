@@ -204,6 +204,9 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
     redis_url = data["redis"]["url"]
     if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"{where}: redis.url must be a redis:// URL or null, got {redis_url!r}")
+    if redis_url is not None:
+        # Better a clear stop than a run that silently ignores the distributed setup it was given.
+        raise ConfigError(f"{where}: redis.url: distributed mode is not available in this release; set it to null")
     return AppConfig(
         path=path,
         site_dir=site_dir if site_dir.is_absolute() else base / site_dir,

@@ -1,8 +1,9 @@
-"""Downloader middleware that keeps the crawler on the hosts settings.yaml names.
+"""Downloader middlewares: stay on the configured hosts, never accept a truncated body.
 
-Reads ``FINEWS_ALLOWED_HOSTS`` (host[:port] of every source template).  Any other
-request, a redirect target included, is ignored and counted in
-``offsite/refused``.
+``AllowedHostsMiddleware`` reads ``FINEWS_ALLOWED_HOSTS`` (host[:port] of every
+source template); any other request, a redirect target included, is ignored and
+counted in ``offsite/refused``.  ``PartialResponseMiddleware`` retries responses
+that ended early.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 if TYPE_CHECKING:
     from scrapy import Request
+    from scrapy.http import Response
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
@@ -41,3 +44,32 @@ class AllowedHostsMiddleware:
         self.stats.inc_value("offsite/refused")
         logger.warning("refused %s: host is not named by any source template", request.url)
         raise IgnoreRequest(f"host {parts.netloc!r} is not named by settings.yaml")
+
+
+class PartialResponseMiddleware:
+    """Retries responses Scrapy could only mark ``partial`` (the connection closed
+    before a body without Content-Length was complete); after the retries the
+    request fails, so a truncated article is never parsed as a whole one.
+    Counts ``partial/retried`` and ``partial/given_up``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.max_retry_times = crawler.settings.getint("RETRY_TIMES")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PartialResponseMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if "partial" not in response.flags:
+            return response
+        stats = self.crawler.stats
+        assert stats is not None and self.crawler.spider is not None
+        retry = get_retry_request(
+            request, spider=self.crawler.spider, reason="partial response", max_retry_times=self.max_retry_times
+        )
+        if retry is not None:
+            stats.inc_value("partial/retried")
+            return retry
+        stats.inc_value("partial/given_up")
+        raise IgnoreRequest(f"truncated response from {request.url}")

@@ -27,6 +27,7 @@ ITEM_PIPELINES = {
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.AllowedHostsMiddleware": 50,
+    "crawler.middlewares.PartialResponseMiddleware": 560,  # before RetryMiddleware (550) sees the response
 }
 
 # Only http(s): a crafted URL must never read local files (Scrapy security notes).

@@ -5,8 +5,7 @@ PostgreSQL ``timestamp`` would shift an aware value by the session's time zone);
 ``UTCDateTime`` converts aware values to UTC on the way in and hands back aware
 UTC values, so a time reads back as the same instant on both backends.  The
 offset the source used is kept in ``utc_offset`` minutes so the original
-wall-clock time is recoverable.  (``runs`` keeps plain ``DateTime``: its writers
-pass naive UTC.)
+wall-clock time is recoverable.
 
 Identity: one ``articles`` row per (source, code).  A code whose content
 duplicates a stored article gets an ``aliases`` row instead; a near-duplicate
@@ -107,8 +106,8 @@ runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("command", String(16), nullable=False),  # crawl, fetch
     Column("status", String(16), nullable=False),  # running, ok, failed, interrupted
-    Column("started_at", DateTime, nullable=False),
-    Column("finished_at", DateTime),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
     Column("counts", Text),  # JSON: new, updated, unchanged, duplicate, failed, quarantined
     Column("requests", Integer),
     Column("seconds", Float),

@@ -57,6 +57,15 @@ def describe_failure(failure: Failure) -> str:
     return failure.getErrorMessage() or type(failure.value).__name__
 
 
+def page_text(response: Response) -> str:
+    """The page as text.  Article pages are UTF-8; anything else (say GBK bytes under a
+    utf-8 label) is refused rather than published as mojibake or U+FFFD."""
+    try:
+        return response.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceFormatError(f"not valid UTF-8 (declared {response.headers.get('Content-Type', b'').decode('latin-1')!r})") from None
+
+
 class ArticleFetcher:
     """Mixin for spiders: needs ``self.crawler`` and the two URL templates."""
 
@@ -130,13 +139,14 @@ class ArticleFetcher:
             yield from self.finish(fetch)
             return
         try:
-            fetch.page = parse_article_page(response.text, response.url)
+            html = page_text(response)
+            fetch.page = parse_article_page(html, response.url)
         except SourceFormatError as exc:
             fetch.problems.append(f"article page: {exc}")
             yield from self.finish(fetch)
             return
         fetch.page_url = response.url
-        fetch.raw["page"] = response.text
+        fetch.raw["page"] = html
         if fetch.page.body_html:
             fetch.bodies.append(fetch.page.body_html)
         yield from self.next_page(fetch)
@@ -147,13 +157,14 @@ class ArticleFetcher:
         try:
             if response.status == 404:
                 raise SourceFormatError("404 not found")
-            body = parse_continuation_page(response.text, response.url)
+            html = page_text(response)
+            body = parse_continuation_page(html, response.url)
         except SourceFormatError as exc:
             fetch.problems.append(f"article page {number}: {exc}")
             fetch.page = None  # never publish part of an article
             yield from self.finish(fetch)
             return
-        fetch.raw[f"page{number}"] = response.text
+        fetch.raw[f"page{number}"] = html
         if body:
             fetch.bodies.append(body)
         yield from self.next_page(fetch)

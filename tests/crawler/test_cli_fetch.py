@@ -143,3 +143,30 @@ def test_plain_scrapy_commands_work_from_the_project_root(seed_replay: ReplaySer
     assert crawled.returncode == 0, crawled.stderr
     post = tmp_path / "site" / "_posts" / f"2022-02-09-{SEED_CODE}.md"
     assert post.read_bytes() == (shared_dir / "golden" / "seed" / "expected-post.md").read_bytes()
+
+
+def page_only_article(replay: ReplayServer) -> str:
+    return next(a.code for a in replay.articles if a.api == "missing")
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "reason"),
+    [
+        ("wrong_charset", "failed", "article page: not valid UTF-8 (declared 'text/html; charset=utf-8')"),
+        ("truncate_nolength", "failed", "article page: truncated response from "),
+        ("truncate_nolengthx1", "new", ""),  # the retry gets the whole page
+    ],
+)
+def test_bad_page_bytes_are_never_published(tmp_path: Path, fault: str, status: str, reason: str) -> None:
+    with ReplayServer(articles=8) as probe:
+        code = page_only_article(probe)
+    kind, _, times = fault.partition("x")
+    spec = f"page:{code}={kind}" + (f"x{times}" if times else "")
+    with ReplayServer(articles=8, faults=spec) as replay:
+        settings = write_settings(tmp_path, replay.templates())
+        run = finews("-c", str(settings), "fetch", code, cwd=tmp_path)
+    line = run.stdout.strip()
+    expected = f"{status} {code} content API: 404 not found; {reason}" if reason else f"{status} {code} "
+    assert line.startswith(expected), run.stdout + run.stderr
+    assert run.returncode == (0 if status == "new" else 1)
+    assert len(list(tmp_path.glob("site/_posts/*.md"))) == (1 if status == "new" else 0)

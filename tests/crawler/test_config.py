@@ -60,6 +60,7 @@ def test_repository_settings_file_is_valid() -> None:
         ("sources: {eastmoney: {lists: [{kind: records, url: 'http://h/', category: 'Bad Slug'}]}}\n", "category must be a slug"),
         ("categories: {科技日报: 'ke ji'}\n", "categories.科技日报 must be a slug"),
         ("redis: {url: 'http://x'}\n", "redis.url must be a redis:// URL"),
+        ("redis: {url: 'redis://127.0.0.1:6379/0'}\n", "distributed mode is not available in this release"),
         ("site: [1]\n", "site must be a mapping"),
         ("site: {dir: [\n", "not valid YAML"),
     ],
