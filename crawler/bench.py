@@ -7,7 +7,8 @@ because these machines are noisy.  Nothing here asserts a speed:
 - pages per second of ``finews crawl`` end to end, against plain Scrapy fetching
   the same URLs with no pipelines, and their ratio;
 - peak memory (RSS) of a crawl of N and of 10·N articles;
-- the time of an incremental run with nothing new.
+- the time of an incremental run with nothing new;
+- the resident memory of ``finews schedule`` over its first and last runs.
 
 ``python -m crawler.bench [--articles N]``.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -142,31 +144,72 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         with ReplayServer(articles=n) as replay:
             rate = pipeline_rate(replay, root)
-            run_dir = root / "n"
-            run_dir.mkdir()
-            settings = write_settings(run_dir, replay.templates())
-            mark = len(replay.requests)
-            seconds, peak_n, first = crawl(run_dir, settings)
-            urls = [f"{replay.url}{r.path}" + (f"?{urlencode(r.query)}" if r.query else "") for r in replay.requests[mark:]]
-            incremental_s, _, second = crawl(run_dir, settings)
-            urls_file = root / "urls.txt"
-            urls_file.write_text("\n".join(urls), encoding="utf-8")
-            plain_s, _, _ = measure([sys.executable, "-m", "crawler.bench", "--baseline", str(urls_file)], root)
+            small = crawl_and_compare(replay, root / "n")
+            early, late = scheduler_rss(replay, root / "schedule", runs=8)
         with ReplayServer(articles=10 * n) as big:
-            big_dir = root / "10n"
-            big_dir.mkdir()
-            _, peak_10n, _ = crawl(big_dir, write_settings(big_dir, big.templates()))
-    finews_pps = len(urls) / seconds
-    plain_pps = len(urls) / plain_s
+            large = crawl_and_compare(big, root / "10n")
     mib = 1024 * 1024
-    print(f"pipelines alone:        {rate:8.1f} articles/s")
-    print(f"end to end, finews:     {finews_pps:8.1f} pages/s ({len(urls)} pages, {first['new']} articles, {seconds:.2f} s incl. start-up)")
-    print(f"end to end, plain:      {plain_pps:8.1f} pages/s (same URLs, no pipelines, {plain_s:.2f} s incl. start-up)")
-    print(f"ratio finews / plain:   {finews_pps / plain_pps:8.2f}")
-    print(f"peak RSS, N={n}:        {peak_n / mib:8.1f} MiB")
-    print(f"peak RSS, 10N={10 * n}:    {peak_10n / mib:8.1f} MiB  (ratio {peak_10n / peak_n:.2f})")
-    print(f"incremental, nothing new: {incremental_s:6.2f} s, {second['requests']} requests (first run {seconds:.2f} s, ratio {incremental_s / seconds:.2f})")
+    print(f"pipelines alone:          {rate:8.1f} articles/s")
+    for label, run in (("N", small), ("10N", large)):
+        print(
+            f"end to end, {label:>3} = {run['articles']:5d}: finews {run['finews_pps']:7.1f} pages/s, plain Scrapy "
+            f"{run['plain_pps']:7.1f} pages/s, ratio {run['finews_pps'] / run['plain_pps']:.2f} ({run['pages']} pages; "
+            f"times include process start-up)"
+        )
+    print(f"peak RSS of the crawl:    N {small['peak'] / mib:.1f} MiB, 10N {large['peak'] / mib:.1f} MiB (ratio {large['peak'] / small['peak']:.2f})")
+    for label, run in (("N", small), ("10N", large)):
+        print(
+            f"incremental, nothing new, {label:>3}: {run['incremental_s']:.2f} s and {run['incremental_requests']} requests "
+            f"(first run {run['seconds']:.2f} s, ratio {run['incremental_s'] / run['seconds']:.2f})"
+        )
+    print(f"finews schedule RSS:      first two runs {early / mib:.1f} MiB, last two of 8 runs {late / mib:.1f} MiB (ratio {late / early:.2f})")
     return 0
+
+
+def scheduler_rss(replay: Any, folder: Path, runs: int) -> tuple[int, int]:
+    """Peak RSS of the scheduler process during its first two and its last two runs."""
+    folder.mkdir()
+    settings = write_settings(folder, replay.templates())
+    command = [sys.executable, "-m", "crawler.cli", "-c", str(settings), "schedule", "--every", "1s", "--max-runs", str(runs)]
+    child = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = psutil.Process(child.pid)
+    samples: list[tuple[int, int]] = []  # (runs started so far, rss)
+    assert child.stderr is not None
+    started = 0
+    os.set_blocking(child.stderr.fileno(), False)
+    while child.poll() is None:
+        started += (child.stderr.read() or b"").count(b" starting")
+        try:
+            samples.append((started, proc.memory_info().rss))
+        except psutil.Error:
+            break
+        time.sleep(0.05)
+    early = max(rss for n, rss in samples if n <= 2)
+    late = max(rss for n, rss in samples if n >= runs - 1)
+    return early, late
+
+
+def crawl_and_compare(replay: Any, folder: Path) -> dict[str, Any]:
+    """First crawl, incremental crawl, and plain Scrapy over the first crawl's URLs."""
+    folder.mkdir()
+    settings = write_settings(folder, replay.templates())
+    mark = len(replay.requests)
+    seconds, peak, first = crawl(folder, settings)
+    urls = [f"{replay.url}{r.path}" + (f"?{urlencode(r.query)}" if r.query else "") for r in replay.requests[mark:]]
+    incremental_s, _, second = crawl(folder, settings)
+    urls_file = folder / "urls.txt"
+    urls_file.write_text("\n".join(urls), encoding="utf-8")
+    plain_s, _, _ = measure([sys.executable, "-m", "crawler.bench", "--baseline", str(urls_file)], folder)
+    return {
+        "articles": first["new"],
+        "pages": len(urls),
+        "seconds": seconds,
+        "peak": peak,
+        "finews_pps": len(urls) / seconds,
+        "plain_pps": len(urls) / plain_s,
+        "incremental_s": incremental_s,
+        "incremental_requests": second["requests"],
+    }
 
 
 if __name__ == "__main__":

@@ -58,7 +58,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        return run_command(parser().parse_args(argv))
+    except BrokenPipeError:
+        # The reader went away (`finews status | head`): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+
+
+def run_command(args: argparse.Namespace) -> int:
     try:
         if args.command == "replay":
             from crawler.replay import run_replay

@@ -46,7 +46,8 @@ class ListCrawlSpider(ArticleFetcher, Spider):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.seen: set[str] = set()
+        self.seen: set[str] = set()  # codes listed so far in this run
+        self.fetched: set[str] = set()  # codes this run requested
         self.requested = 0
         self.engine: Engine | None = None
 
@@ -100,6 +101,7 @@ class ListCrawlSpider(ArticleFetcher, Spider):
                 stats.inc_value("articles/deferred")
                 continue
             self.requested += 1
+            self.fetched.add(entry.code)
             stats.inc_value("articles/requested")
             hints = {
                 "title": entry.title,
@@ -110,7 +112,9 @@ class ListCrawlSpider(ArticleFetcher, Spider):
                 "list_meta": {config["url"]: meta},
             }
             yield self.request_article(entry.code, [entry.url or entry.code], hints)
-        all_stored = bool(listing.entries) and all(e.code in stored for e in listing.entries)
+        # Stored before this run: articles this run fetched meanwhile (from another
+        # list) would otherwise end paging early, before older unseen ones.
+        all_stored = bool(listing.entries) and all(e.code in stored and e.code not in self.fetched for e in listing.entries)
         if listing.next_cursor and page < int(config["max_pages"]) and not all_stored:
             yield self.list_request(next_page_url(response.url, listing.next_cursor), config, page + 1)
 

@@ -243,3 +243,16 @@ def test_a_listed_duplicate_is_not_refetched(shared_dir: Path, tmp_path: Path) -
         assert second.returncode == 0, second.stdout + second.stderr
         assert summary(second)["unchanged"] == 5
         assert replay.count("api") == api
+
+
+def test_paging_reaches_articles_only_the_paged_lists_show(tmp_path: Path) -> None:
+    # Slow paged lists: the newest articles are stored (from the quick list) before those lists'
+    # first pages arrive, and paging must not take them for "stored before this run".
+    with ReplayServer(articles=60, page_size=5, faults="list:fastnews=slow:0.5;list:columns=slow:0.5") as replay:
+        templates = replay.templates()
+        for lst in templates["lists"]:
+            lst["url"] = lst["url"].replace("count=100", "count=10")  # the single-page list shows the newest 10
+        settings = write_settings(tmp_path, templates, crawl={"max_pages": 50})
+        run = finews("-c", str(settings), "crawl", "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert summary(run)["new"] == 60
