@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from sqlalchemy import Engine
 
 from pipelines.models import runs
-from pipelines.store import utcnow
+from pipelines.writer import utcnow
 
 
 def start_run(engine: Engine, command: str) -> int:

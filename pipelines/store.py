@@ -54,13 +54,11 @@ from pipelines.dedupe import NearPolicy
 from pipelines.models import quarantine
 from pipelines.records import insert_ignore, lock_writers
 from pipelines.site import FileChanges, Site, sync_folders
-from pipelines.writer import ArticleWriter, content_hash, utcnow
+from pipelines.writer import ArticleWriter, utcnow
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
-
-__all__ = ["Site", "StorePipeline", "content_hash", "utcnow"]
 
 logger = logging.getLogger(__name__)
 

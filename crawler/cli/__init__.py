@@ -135,6 +135,7 @@ def display(path: str | Path) -> str:
 
 
 def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (drivers add SQL and links below it)."""
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """The first line of what went wrong, without the statement and link SQLAlchemy adds below it."""
+    inner = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(inner).splitlines() if line.strip()]
+    return lines[0] if lines else type(inner).__name__

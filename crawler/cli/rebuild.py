@@ -25,7 +25,7 @@ LABELS = {"restored": "restored", "rewritten": "rewritten", "removed": "removed 
 
 
 def rebuild(config: AppConfig) -> int:
-    from crawler.cli import EXIT_FAILED, EXIT_OK, display
+    from crawler.cli import EXIT_FAILED, EXIT_OK, display, first_line
 
     url = make_url(config.database_url)
     shown = url.render_as_string(hide_password=True)
@@ -39,14 +39,14 @@ def rebuild(config: AppConfig) -> int:
     try:
         engine = open_database(config.database_url)
     except Exception as exc:  # a driver, network or migration error: the database is not usable
-        print(f"finews: cannot open the database {shown}: {reason(exc)}", file=sys.stderr)
+        print(f"finews: cannot open the database {shown}: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     try:
         drift = reconcile(
             engine, Site(config.site_dir), share_link=config.eastmoney.share_link, base_url=config.base_url, report=report
         )
     except (SQLAlchemyError, EmptyDatabase) as exc:
-        print(f"finews: rebuild stopped: {reason(exc)}", file=sys.stderr)
+        print(f"finews: rebuild stopped: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         engine.dispose()
@@ -56,9 +56,3 @@ def rebuild(config: AppConfig) -> int:
     )
     return EXIT_OK
 
-
-def reason(exc: BaseException) -> str:
-    """The first line of what the driver said, without SQLAlchemy's statement and link."""
-    inner = getattr(exc, "orig", None) or exc
-    lines = [line.strip() for line in str(inner).splitlines() if line.strip()]
-    return lines[0] if lines else type(inner).__name__

@@ -185,26 +185,35 @@ class ArticleFetcher:
         yield from self.finish(fetch)
 
     def finish(self, fetch: Fetch) -> Iterator[ArticleItem]:
+        """The item from what the list, the API and the page gave, in that order of precedence."""
         api, page, hints = fetch.api, fetch.page, fetch.hints
         if api is None and page is None:
             self.crawler.signals.send_catch_log(
                 target_failed, code=fetch.code, targets=fetch.targets, reason="; ".join(fetch.problems) or "no article"
             )
             return
-        body = api.body_html if api and api.body_html else ("\n".join(fetch.bodies) if page else None)
+        sources: list[Any] = [s for s in (api, page) if s is not None]
+
+        def pick(field: str) -> Any:
+            return hints.get(field) or next(
+                (getattr(s, field) for s in sources if getattr(s, field)), None
+            )
+
+        if api is not None and api.body_html:
+            body, base_url = api.body_html, api.url or fetch.page_url
+        else:
+            body, base_url = ("\n".join(fetch.bodies) if page else None), fetch.page_url
         yield ArticleItem(
             source=SOURCE,
             code=fetch.code,
             fetched_at=fetch.fetched_at,
             targets=fetch.targets,
-            title=hints.get("title") or (api and api.title) or (page and page.title) or None,
-            date_raw=hints.get("date") or (api and api.date) or (page and page.date) or None,
-            outlet=hints.get("outlet") or (api and api.outlet) or (page and page.outlet) or None,
-            authors=list((api and api.authors) or (page and page.authors) or ()),
+            title=pick("title"),
+            date_raw=pick("date"),
+            outlet=pick("outlet"),
+            authors=list(next((s.authors for s in sources if s.authors), ())),
             body_html=body,
-            base_url=(api.url if api and api.body_html and api.url else fetch.page_url) or self.article_page.format(
-                code=fetch.code, id=fetch.code[2:]
-            ),
+            base_url=base_url or self.article_page.format(code=fetch.code, id=fetch.code[2:]),
             raw=fetch.raw,
             category=hints.get("category"),
             tag=hints.get("tag"),
