@@ -3,12 +3,17 @@
 ``AllowedHostsMiddleware`` reads ``FINEWS_ALLOWED_HOSTS`` (host[:port] of every
 source template); any other request, a redirect target included, is ignored and
 counted in ``offsite/refused``.  ``PartialResponseMiddleware`` retries responses
-that ended early.
+that ended early.  ``RetryAfterMiddleware`` holds a host's requests for the time
+its 429 or 503 answer asked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -73,3 +78,53 @@ class PartialResponseMiddleware:
             return retry
         stats.inc_value("partial/given_up")
         raise IgnoreRequest(f"truncated response from {request.url}")
+
+
+class RetryAfterMiddleware:
+    """Honours ``Retry-After`` on 429 and 503 answers: no request goes to that host
+    until the time it named has passed (Scrapy's retry alone would come back at
+    once).  Waits longer than ``MAX_WAIT`` seconds are cut to it.  Counts
+    ``retry_after/received``."""
+
+    MAX_WAIT = 300.0
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.not_before: dict[str, float] = {}  # host -> monotonic time
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request) -> None:
+        wait = self.not_before.get(urlsplit(request.url).netloc, 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status in (429, 503):
+            seconds = retry_after_seconds(response.headers.get("Retry-After"))
+            if seconds is not None:
+                host = urlsplit(request.url).netloc
+                until = time.monotonic() + min(seconds, self.MAX_WAIT)
+                self.not_before[host] = max(self.not_before.get(host, 0.0), until)
+                assert self.crawler.stats is not None
+                self.crawler.stats.inc_value("retry_after/received")
+                logger.info("%s asks to wait %.0f s (Retry-After)", host, seconds)
+        return response
+
+
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """Seconds a ``Retry-After`` header value asks for (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

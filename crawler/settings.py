@@ -28,6 +28,7 @@ ITEM_PIPELINES = {
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.AllowedHostsMiddleware": 50,
     "crawler.middlewares.PartialResponseMiddleware": 560,  # before RetryMiddleware (550) sees the response
+    "crawler.middlewares.RetryAfterMiddleware": 570,  # sees a 429 before it is retried; holds the retry
 }
 
 # Only http(s): a crafted URL must never read local files (Scrapy security notes).

@@ -256,3 +256,30 @@ def test_paging_reaches_articles_only_the_paged_lists_show(tmp_path: Path) -> No
         run = finews("-c", str(settings), "crawl", "--json", cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert summary(run)["new"] == 60
+
+
+def test_progress_shows_on_a_terminal_only(replay: ReplayServer, tmp_path: Path) -> None:
+    import pty
+
+    settings = write_settings(tmp_path, replay.templates())
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=follower, timeout=120, check=False,
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert run.returncode == 0
+    assert b"\r" in shown and f"{ARTICLES} stored, 0 failed".encode() in shown
+    piped = finews("-c", str(settings), "crawl", cwd=tmp_path)
+    assert "stored" not in piped.stderr

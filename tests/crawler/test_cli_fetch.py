@@ -170,3 +170,15 @@ def test_bad_page_bytes_are_never_published(tmp_path: Path, fault: str, status: 
     assert line.startswith(expected), run.stdout + run.stderr
     assert run.returncode == (0 if status == "new" else 1)
     assert len(list(tmp_path.glob("site/_posts/*.md"))) == (1 if status == "new" else 0)
+
+
+def test_retry_after_is_honoured(tmp_path: Path) -> None:
+    with ReplayServer(articles=2, faults="api:*=retry_after:2x1") as replay:
+        settings = write_settings(tmp_path, replay.templates())
+        code = replay.articles[0].code
+        run = finews("-c", str(settings), "fetch", code, cwd=tmp_path)
+        hits = [r for r in replay.requests if r.kind == "api"]
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith(f"new {code} ")
+    assert [h.status for h in hits] == [429, 200]
+    assert hits[1].at - hits[0].at >= 1.9

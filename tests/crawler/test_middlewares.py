@@ -46,3 +46,11 @@ def test_partial_responses_are_retried_then_refused() -> None:
     with pytest.raises(IgnoreRequest, match="truncated response"):
         mw.process_response(retry, Response(request.url, request=retry, flags=["partial"]))
     assert crawler.stats.get_value("partial/retried") == 1 and crawler.stats.get_value("partial/given_up") == 1
+
+
+def test_retry_after_values() -> None:
+    from crawler.middlewares import retry_after_seconds
+
+    assert retry_after_seconds(b"5") == 5.0
+    assert retry_after_seconds(None) is None and retry_after_seconds(b"soon") is None
+    assert retry_after_seconds(b"Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past: no wait
