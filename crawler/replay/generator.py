@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -40,6 +41,24 @@ DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 FIRST_DATE = datetime(2024, 1, 2, 7, 5, 13)
 MEDIA_LINE = re.compile(r"（文章来源：(.+)）")
 _CHOICE = re.compile(r"\[([^\[\]]*)\]")  # [a|b|c]: one wording per use
+
+
+# Template slots that draw a number (or a market move) from the article's random stream.
+NUMBER_SLOTS: dict[str, Callable[[random.Random], str]] = {
+    "pct": lambda rng: f"{rng.uniform(0.6, 48):.2f}",
+    "chg": lambda rng: f"{rng.uniform(0.1, 9.9):.2f}",
+    "ipct": lambda rng: f"{rng.uniform(0.02, 2.4):.2f}",
+    "few": lambda rng: str(rng.randint(5, 30)),
+    "pe": lambda rng: str(rng.randint(8, 35)),
+    "turnover": lambda rng: f"{rng.uniform(0.62, 1.95):.2f}",
+    "amt": lambda rng: f"{rng.uniform(1.2, 880):.2f}",
+    "small": lambda rng: f"{rng.uniform(0.3, 9.5):.1f}",
+    "int": lambda rng: str(rng.randint(12, 3600)),
+    "price": lambda rng: f"{rng.uniform(4, 260):.2f}",
+    "index": lambda rng: f"{rng.uniform(2850, 3450):.2f}",
+    "move": lambda rng: rng.choice(corpus.MOVES),
+    "move_title": lambda rng: rng.choice(("集体收涨", "集体收跌", "涨跌不一", "震荡整理")),
+}
 
 
 @dataclass(frozen=True)
@@ -200,33 +219,11 @@ class _Writer:
 
     @staticmethod
     def _number(slot: str, rng: random.Random) -> str:
-        if slot == "pct":
-            return f"{rng.uniform(0.6, 48):.2f}"
-        if slot == "chg":
-            return f"{rng.uniform(0.1, 9.9):.2f}"
-        if slot == "ipct":
-            return f"{rng.uniform(0.02, 2.4):.2f}"
-        if slot == "few":
-            return str(rng.randint(5, 30))
-        if slot == "pe":
-            return str(rng.randint(8, 35))
-        if slot == "turnover":
-            return f"{rng.uniform(0.62, 1.95):.2f}"
-        if slot == "amt":
-            return f"{rng.uniform(1.2, 880):.2f}"
-        if slot == "small":
-            return f"{rng.uniform(0.3, 9.5):.1f}"
-        if slot == "int":
-            return str(rng.randint(12, 3600))
-        if slot == "price":
-            return f"{rng.uniform(4, 260):.2f}"
-        if slot == "index":
-            return f"{rng.uniform(2850, 3450):.2f}"
-        if slot == "move":
-            return rng.choice(corpus.MOVES)
-        if slot == "move_title":
-            return rng.choice(("集体收涨", "集体收跌", "涨跌不一", "震荡整理"))
-        raise KeyError(f"unknown template slot {{{slot}}}")
+        try:
+            make = NUMBER_SLOTS[slot]
+        except KeyError:
+            raise KeyError(f"unknown template slot {{{slot}}}") from None
+        return make(rng)
 
     def plain(self, template: str) -> str:
         return Block("p", self.fill(template)).text
