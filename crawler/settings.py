@@ -60,7 +60,6 @@ def scrapy_settings(config: AppConfig) -> dict[str, Any]:
         "FINEWS_LISTS": [vars(lst) for lst in em.lists],
         "FINEWS_ALLOWED_HOSTS": sorted(em.hosts()),
         "FINEWS_CATEGORIES": dict(config.categories),
-        "FINEWS_REDIS_URL": config.redis_url,
         "FINEWS_NEAR_DUPLICATES": config.dedupe.near_duplicates,
         "FINEWS_NEAR_SIMILARITY": config.dedupe.near_similarity,
         "FINEWS_NEAR_WINDOW_DAYS": config.dedupe.near_window_days,

@@ -45,7 +45,6 @@ def shared_dir() -> Path:
 
 REQUIRE_SERVICES = os.environ.get("FINEWS_REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get("FINEWS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-REDIS_TEST_URL = os.environ.get("FINEWS_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def service_missing(name: str, reason: str) -> None:
