@@ -50,6 +50,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=timezone.utc) if value is not None else None
 
 
+def version_columns() -> list[Column[Any]]:
+    """What makes one version of an article: the columns ``articles`` and ``article_history`` share."""
+    return [
+        Column("title", Text, nullable=False),
+        Column("published_at", UTCDateTime, nullable=False),
+        Column("utc_offset", Integer, nullable=False),  # minutes east of UTC, 480 for Beijing
+        Column("outlet", Text, nullable=False),
+        Column("category", String(64), nullable=False),
+        Column("tag", Text, nullable=False),
+        Column("body", Text, nullable=False),
+        Column("content_hash", String(64), nullable=False),
+        Column("post_path", Text, nullable=False),
+    ]
+
+
+# Copied from the current row into article_history when an update replaces it.
+VERSION_FIELDS = (*(column.name for column in version_columns()), "fetched_at")
+
 metadata = MetaData()
 
 articles = Table(
@@ -58,15 +76,7 @@ articles = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source", String(32), nullable=False),
     Column("code", String(32), nullable=False),
-    Column("title", Text, nullable=False),
-    Column("published_at", UTCDateTime, nullable=False),
-    Column("utc_offset", Integer, nullable=False),  # minutes east of UTC, 480 for Beijing
-    Column("outlet", Text, nullable=False),
-    Column("category", String(64), nullable=False),
-    Column("tag", Text, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("content_hash", String(64), nullable=False),
-    Column("post_path", Text, nullable=False),
+    *version_columns(),
     Column("list_meta", Text),  # JSON of the list fields last seen, for incremental runs
     Column("text_hash", String(64)),  # fingerprint.text_hash(title, body): the exact-duplicate key
     Column("signature", LargeBinary),  # fingerprint.signature(title, body); NULL when the body has no text
@@ -121,15 +131,7 @@ article_history = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("title", Text, nullable=False),
-    Column("published_at", UTCDateTime, nullable=False),
-    Column("utc_offset", Integer, nullable=False),
-    Column("outlet", Text, nullable=False),
-    Column("category", String(64), nullable=False),
-    Column("tag", Text, nullable=False),
-    Column("body", Text, nullable=False),
-    Column("content_hash", String(64), nullable=False),
-    Column("post_path", Text, nullable=False),
+    *version_columns(),
     Column("fetched_at", UTCDateTime, nullable=False),  # when this version was fetched
     Column("replaced_at", UTCDateTime, nullable=False),  # when the next version replaced it
 )

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, select
 from crawler.items import ArticleItem, Outcome
 from pipelines.dedupe import Match, NearPolicy, find_match
 from pipelines.fingerprint import signature, text_hash
-from pipelines.models import aliases, article_history, articles, categories, near_duplicates, quarantine
+from pipelines.models import VERSION_FIELDS, aliases, article_history, articles, categories, near_duplicates, quarantine
 from pipelines.post import Post, render_category_page, render_post
 from pipelines.records import insert_ignore
 from pipelines.site import FileChanges, Site
@@ -205,5 +205,4 @@ def content_keys(post: Post) -> dict[str, Any]:
 
 def history_values(row: Any, replaced_at: datetime) -> dict[str, Any]:
     """The ``article_history`` row that keeps the version *row* holds."""
-    names = ("title", "published_at", "utc_offset", "outlet", "category", "tag", "body", "content_hash", "post_path", "fetched_at")
-    return {"article_id": row.id, "replaced_at": replaced_at, **{name: getattr(row, name) for name in names}}
+    return {"article_id": row.id, "replaced_at": replaced_at, **{name: getattr(row, name) for name in VERSION_FIELDS}}
