@@ -105,6 +105,21 @@ def _head(story: Story, base_url: str, charset: str) -> str:
             f'<link rel="canonical" href="{attr(base_url)}/a/{a.id}.html">\n</head>\n')
 
 
+def _content(story: Story, n: int, k: int, body: list[str], *, ad: int, ad_after: int, closing: list[str]) -> list[str]:
+    """The blocks inside ``#ContentBody`` of page *n* of *k*: the 原标题 line and ad number *ad*
+    (after *ad_after* body blocks) on page 1; promos and the layout's *closing* noise on the last."""
+    inside: list[str] = []
+    if n == 1 and story.original_title:
+        inside.append(f'<div class="zwothers">原标题：{esc(story.original_title)}</div>')
+    inside.extend(body)
+    if n == 1:
+        inside.insert(min(len(inside), ad_after + bool(story.original_title)), _ad(ad))
+    if n == k:
+        inside.extend(_promos(story))
+        inside.extend(closing)
+    return inside
+
+
 def _current(story: Story, n: int, k: int, body: list[str], base_url: str) -> str:
     a = story.article
     outlet = esc(a.outlet) if story.bare_outlet else (
@@ -113,16 +128,8 @@ def _current(story: Story, n: int, k: int, body: list[str], base_url: str) -> st
     if a.authors:
         items.append(f'<div class="item">作者：{esc(" ".join(a.authors))}</div>')
     items.append(f'<div class="item"><span class="num">{story.seq % 97}</span>评论</div>')
-    inside: list[str] = []
-    if n == 1 and story.original_title:
-        inside.append(f'<div class="zwothers">原标题：{esc(story.original_title)}</div>')
-    inside.extend(body)
-    if n == 1:
-        inside.insert(min(len(inside), 2 + bool(story.original_title)), _ad(1))
-    if n == k:
-        inside.extend(_promos(story))
-        inside.append(f"<p>{corpus.RISK}</p>")
-        inside.append(f'<div class="editor">(责任编辑：{story.editor})</div>')
+    closing = [f"<p>{corpus.RISK}</p>", f'<div class="editor">(责任编辑：{story.editor})</div>']
+    inside = _content(story, n, k, body, ad=1, ad_after=2, closing=closing)
     abstract = (f'<div class="abstract"><div class="b-review">{corpus.ABSTRACT_LABEL}</div>'
                 f'<div class="txt">{esc(digest(story))}</div></div>\n') if n == 1 else ""
     wechat = "".join(f"<p>{line}</p>" for line in corpus.WECHAT)
@@ -143,17 +150,12 @@ def _current(story: Story, n: int, k: int, body: list[str], base_url: str) -> st
 def _legacy(story: Story, n: int, k: int, body: list[str], base_url: str) -> str:
     a = story.article
     byline = f'<div class="author">作者：{esc(" ".join(a.authors))}</div>' if a.authors else ""
-    inside: list[str] = []
-    if n == 1 and story.original_title:
-        inside.append(f'<div class="zwothers">原标题：{esc(story.original_title)}</div>')
-    inside.extend(body)
-    if n == 1:
-        inside.insert(min(len(inside), 1 + bool(story.original_title)), _ad(2))
-    if n == k:
-        inside.extend(_promos(story))
-        inside.append(f"<p>{''.join(corpus.WECHAT)}</p>")
-        inside.append(f"<p>{corpus.STATEMENT}</p>")
-        inside.append(f'<p class="res-edit">(责任编辑：{story.editor})</p>')
+    closing = [
+        f"<p>{''.join(corpus.WECHAT)}</p>",
+        f"<p>{corpus.STATEMENT}</p>",
+        f'<p class="res-edit">(责任编辑：{story.editor})</p>',
+    ]
+    inside = _content(story, n, k, body, ad=2, ad_after=1, closing=closing)
     charset = '<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />'
     return (
         '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
