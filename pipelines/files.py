@@ -36,18 +36,6 @@ def write_atomic(path: Path, text: str | bytes, *, sync_dir: bool = True) -> Non
         fsync_dir(path.parent)
 
 
-def write_if_changed(path: Path, text: str) -> bool:
-    """Write *text* to *path* unless it already holds exactly that; True when written."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    write_atomic(path, text)
-    return True
-
-
 def remove_stale_temporaries(folder: Path) -> int:
     """Delete temporaries a killed writer left in *folder*; returns how many."""
     removed = 0
