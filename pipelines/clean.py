@@ -63,8 +63,10 @@ def clean_body(html: str, *, base_url: str | None = None) -> str:
     """Return the cleaned, sanitized body of one article, or "" when nothing is left.
 
     *html* is the raw body (content API ``text``/``content``, or the inner HTML of
-    ``div#ContentBody``, pages joined).  The result holds one top-level block element per
-    line, joined by "\\n", without leading or trailing blank lines or final newline.
+    ``div#ContentBody``, pages joined), valid Unicode: lxml refuses a lone surrogate with
+    UnicodeEncodeError, and the validate stage quarantines such bodies before this stage.
+    The result holds one top-level block element per line, joined by "\\n", without
+    leading or trailing blank lines or final newline.
     Every text node sits inside a block element, so kramdown leaves it alone, and only
     the tags and attributes of ``clean_rules.ALLOWED_*`` occur.  Relative and
     protocol-relative URLs are resolved against *base_url* (https when it is None).

@@ -1,4 +1,4 @@
-"""Shared test helpers: golden files, the shared contract folder, service gates."""
+"""Shared test helpers: golden files, service gates."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = Path(os.environ.get("FINEWS_SHARED", ROOT.parent / "shared")).resolve()
+# The project's reviewed copy of the shared seed goldens (tests/golden_sync.py keeps it in step).
+GOLDEN_SEED = FIXTURES / "golden" / "seed"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -34,13 +35,6 @@ def assert_golden(path: Path, actual: str, update: bool) -> None:
     assert path.exists(), f"missing golden file {path}; create it with pytest --update-golden and review it"
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, f"{path} differs; if the change is intended, run pytest --update-golden and review the diff"
-
-
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    if not (SHARED / "golden" / "seed").is_dir():
-        pytest.skip(f"the shared contract folder is not at {SHARED} (set FINEWS_SHARED)")
-    return SHARED
 
 
 REQUIRE_SERVICES = os.environ.get("FINEWS_REQUIRE_SERVICES") == "1"

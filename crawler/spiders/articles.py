@@ -15,9 +15,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request
-from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import TimeoutError as TxTimeoutError
 
+from crawler.failure_reasons import describe_failure
 from crawler.items import ArticleItem
 from crawler.report import target_failed
 from crawler.sources.base import SourceFormatError
@@ -46,15 +45,6 @@ class Fetch:
     pages_done: int = 0  # continuation pages fetched so far
     problems: list[str] = field(default_factory=list)
     raw: dict[str, str] = field(default_factory=dict)
-
-
-def describe_failure(failure: Failure) -> str:
-    """A one-line reason for a failed request."""
-    if failure.check(HttpError):
-        return f"HTTP {failure.value.response.status}"
-    if failure.check(TxTimeoutError):
-        return "timed out"
-    return failure.getErrorMessage() or type(failure.value).__name__
 
 
 def page_text(response: Response) -> str:

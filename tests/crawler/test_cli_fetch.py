@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, select
 
 from crawler.replay import ReplayServer
 from pipelines.models import quarantine
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, GOLDEN_SEED
 from tests.crawler.cli_helpers import ROOT, finews, write_settings
 
 SEED_CODE = "NW202202092271461775"
@@ -23,20 +23,20 @@ SHARE = f"http://finews.zning.xyz/html_News/NewsShare.html?infoCode={SEED_CODE}"
 
 
 @pytest.fixture
-def seed_replay(shared_dir: Path) -> Iterator[ReplayServer]:
-    with ReplayServer(articles=4, fixtures=[shared_dir / "golden" / "seed" / "content-api.json"]) as replay:
+def seed_replay() -> Iterator[ReplayServer]:
+    with ReplayServer(articles=4, fixtures=[GOLDEN_SEED / "content-api.json"]) as replay:
         yield replay
 
 
-def test_golden_seed_post(seed_replay: ReplayServer, shared_dir: Path, tmp_path: Path) -> None:
+def test_golden_seed_post(seed_replay: ReplayServer, tmp_path: Path) -> None:
     settings = write_settings(tmp_path, seed_replay.templates())
     run = finews("-c", str(settings), "fetch", SHARE, cwd=tmp_path)
     post = tmp_path / "site" / "_posts" / f"2022-02-09-{SEED_CODE}.md"
     assert run.returncode == 0, run.stderr
     assert run.stdout == f"new {SEED_CODE} site/_posts/2022-02-09-{SEED_CODE}.md\n"
-    assert post.read_bytes() == (shared_dir / "golden" / "seed" / "expected-post.md").read_bytes()
+    assert post.read_bytes() == (GOLDEN_SEED / "expected-post.md").read_bytes()
     category = tmp_path / "site" / "category" / "kejiribao.html"
-    assert category.read_bytes() == (shared_dir / "golden" / "seed" / "expected-category.html").read_bytes()
+    assert category.read_bytes() == (GOLDEN_SEED / "expected-category.html").read_bytes()
 
     mtime = post.stat().st_mtime_ns
     again = finews("-c", str(settings), "fetch", SEED_CODE[2:], cwd=tmp_path)
@@ -46,11 +46,11 @@ def test_golden_seed_post(seed_replay: ReplayServer, shared_dir: Path, tmp_path:
     assert seed_replay.count("share") == 0  # a share link is resolved from its query, never fetched
 
 
-def test_dry_run_prints_the_post_and_writes_nothing(seed_replay: ReplayServer, shared_dir: Path, tmp_path: Path) -> None:
+def test_dry_run_prints_the_post_and_writes_nothing(seed_replay: ReplayServer, tmp_path: Path) -> None:
     settings = write_settings(tmp_path, seed_replay.templates())
     run = finews("-c", str(settings), "fetch", "--dry-run", SEED_CODE, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert run.stdout == (shared_dir / "golden" / "seed" / "expected-post.md").read_text(encoding="utf-8")
+    assert run.stdout == (GOLDEN_SEED / "expected-post.md").read_text(encoding="utf-8")
     assert not (tmp_path / "site").exists()
     assert not (tmp_path / "finews.db").exists()
 
@@ -130,7 +130,7 @@ def test_bad_settings_exit_2_naming_the_key(tmp_path: Path) -> None:
     assert not (tmp_path / "finews.db").exists()
 
 
-def test_plain_scrapy_commands_work_from_the_project_root(seed_replay: ReplayServer, shared_dir: Path, tmp_path: Path) -> None:
+def test_plain_scrapy_commands_work_from_the_project_root(seed_replay: ReplayServer, tmp_path: Path) -> None:
     settings = write_settings(tmp_path, seed_replay.templates())
     env = {**os.environ, "FINEWS_CONFIG": str(settings), "PYTHONPATH": str(ROOT)}
     scrapy = [sys.executable, "-m", "scrapy"]
@@ -142,7 +142,7 @@ def test_plain_scrapy_commands_work_from_the_project_root(seed_replay: ReplaySer
     )
     assert crawled.returncode == 0, crawled.stderr
     post = tmp_path / "site" / "_posts" / f"2022-02-09-{SEED_CODE}.md"
-    assert post.read_bytes() == (shared_dir / "golden" / "seed" / "expected-post.md").read_bytes()
+    assert post.read_bytes() == (GOLDEN_SEED / "expected-post.md").read_bytes()
 
 
 def page_only_article(replay: ReplayServer) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, select
 
 from crawler.replay import ReplayServer
 from pipelines.models import metadata
+from tests.conftest import GOLDEN_SEED
 from tests.crawler.cli_helpers import ROOT, finews, write_settings
 
 SEED_CODE = "NW202202092271461775"
@@ -69,12 +70,12 @@ def test_every_form_of_a_target_is_one_article(replay: ReplayServer, tmp_path: P
     assert replay.count("api") == 2 and replay.count("share") == 0  # one request per run, never the pasted host
 
 
-def test_two_codes_with_the_same_content_are_one_post(shared_dir: Path, tmp_path: Path) -> None:
-    seed = json.loads((shared_dir / "golden" / "seed" / "content-api.json").read_text(encoding="utf-8"))
+def test_two_codes_with_the_same_content_are_one_post(tmp_path: Path) -> None:
+    seed = json.loads((GOLDEN_SEED / "content-api.json").read_text(encoding="utf-8"))
     copy_code = "NW202202102299999999"
     copy = tmp_path / "copy.json"
     copy.write_text(json.dumps({**seed, "Id": copy_code, "url": f"http://finance.eastmoney.com/a/{copy_code[2:]}.html"}, ensure_ascii=False), encoding="utf-8")
-    with ReplayServer(articles=0, fixtures=[shared_dir / "golden" / "seed" / "content-api.json", copy]) as replay:
+    with ReplayServer(articles=0, fixtures=[GOLDEN_SEED / "content-api.json", copy]) as replay:
         settings = write_settings(tmp_path, replay.templates())
         first = ok(finews("-c", str(settings), "fetch", SEED_CODE, cwd=tmp_path))
         run = ok(finews("-c", str(settings), "fetch", copy_code, cwd=tmp_path))

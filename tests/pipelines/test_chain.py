@@ -12,10 +12,11 @@ from crawler.items import ArticleItem
 from crawler.settings import ITEM_PIPELINES
 from crawler.sources.eastmoney import parse_content_api
 from pipelines.post import render_post
+from tests.conftest import GOLDEN_SEED
 
 
-def test_seed_through_the_pipeline_chain(shared_dir: Path, tmp_path: Path) -> None:
-    golden = shared_dir / "golden" / "seed"
+def test_seed_through_the_pipeline_chain(tmp_path: Path) -> None:
+    golden = GOLDEN_SEED
     api = parse_content_api((golden / "content-api.json").read_bytes())
     assert api is not None
     item = ArticleItem(

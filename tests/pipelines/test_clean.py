@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup, NavigableString, Tag
@@ -14,7 +13,7 @@ from crawler.items import ArticleItem
 from pipelines.clean import _CLEANER, CleanPipeline, clean_body
 from pipelines.clean_blocks import BodyTooComplex
 from pipelines.clean_rules import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
-from tests.conftest import FIXTURES, assert_golden
+from tests.conftest import FIXTURES, GOLDEN_SEED, assert_golden
 
 CASES_DIR = FIXTURES / "pipelines" / "clean"
 CASES = sorted(p.name.removesuffix(".in.html") for p in CASES_DIR.glob("*.in.html"))
@@ -95,9 +94,9 @@ def test_golden(case: str, update_golden: bool) -> None:
     assert_golden(CASES_DIR / f"{case}.out.html", actual, update_golden)
 
 
-def test_seed_body_matches_expected_post(shared_dir: Path) -> None:
-    payload = json.loads((shared_dir / "golden/seed/content-api.json").read_text(encoding="utf-8"))
-    lines = (shared_dir / "golden/seed/expected-post.md").read_text(encoding="utf-8").split("\n")
+def test_seed_body_matches_expected_post() -> None:
+    payload = json.loads((GOLDEN_SEED / "content-api.json").read_text(encoding="utf-8"))
+    lines = (GOLDEN_SEED / "expected-post.md").read_text(encoding="utf-8").split("\n")
     front_matter_end = [i for i, line in enumerate(lines) if line == "---"][1]
     body_end = lines.index("", front_matter_end)
     expected = "\n".join(lines[front_matter_end + 1 : body_end])

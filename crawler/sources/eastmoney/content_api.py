@@ -8,7 +8,9 @@ Contract of :func:`parse_content_api`:
 * raises :class:`SourceFormatError` for bytes that are not UTF-8, malformed JSON, a
   top-level value that is not an object, or a field of the wrong JSON type;
 * the body is ``text`` when it is non-blank, else ``content``, returned unchanged:
-  cleaning is a later stage.
+  cleaning is a later stage;
+* strings are returned as JSON decodes them, so an invalid escape such as ``"\\ud800"``
+  yields a lone surrogate; the validate stage quarantines such an article.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ WHAT = "content API"
 
 # The outlet line's parentheses are full-width in practice; ASCII ones are tolerated.
 _MEDIA_LINE = re.compile(r"[（(]?\s*文章来源\s*[：:]\s*([^\s（()）].*?)\s*[）)]?\s*$")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -80,8 +83,11 @@ def media_line_outlet(body_html: str | None) -> str | None:
     """The X of the body's last ``p.em_media`` line ``（文章来源：X）``, read from its text."""
     if not body_html:
         return None
+    # lxml takes UTF-8 only; a lone surrogate is read as U+FFFD here (the article is
+    # quarantined for it later) instead of failing the whole response
+    readable = _LONE_SURROGATE.sub("\ufffd", body_html)
     # the keyword linker wraps parts of X in spans and links, so the text is joined first
-    lines = Selector(text=body_html).css(".em_media")
+    lines = Selector(text=readable).css(".em_media")
     if not lines:
         return None
     joined = squash("".join(lines[-1].xpath(".//text()").getall()))

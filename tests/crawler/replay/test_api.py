@@ -6,6 +6,7 @@ from pathlib import Path
 
 from crawler.replay import ReplayServer
 from crawler.replay.generator import GeneratedArticle
+from tests.conftest import GOLDEN_SEED
 
 from .support import FIXTURE_CODE, fetch, paragraphs
 
@@ -109,8 +110,8 @@ def test_fixtures_are_served_verbatim_without_a_page(replay: ReplayServer, api_f
     assert all(item["infocode"] != FIXTURE_CODE for item in listed[:-1])
 
 
-def test_the_seed_fixture_is_served_verbatim(shared_dir: Path) -> None:
-    seed = shared_dir / "golden" / "seed" / "content-api.json"
+def test_the_seed_fixture_is_served_verbatim() -> None:
+    seed = GOLDEN_SEED / "content-api.json"
     with ReplayServer(2, fixtures=[seed]) as server:
         got = fetch(f"{server.url}/NewsData/GetNewsText.do?id=NW202202092271461775")
         assert got.status == 200 and got.body == seed.read_bytes()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from crawler.replay import ReplayServer
 from crawler.replay.generator import GeneratedArticle
+from tests.conftest import GOLDEN_SEED
 
 from .support import FIXTURE_CODE, fetch, squash
 
@@ -71,8 +71,8 @@ def test_fixture_through_the_parser(replay: ReplayServer) -> None:
     assert (parsed.code, parsed.date, parsed.outlet) == (FIXTURE_CODE, "2023-12-31 12:00:05", "测试日报")
 
 
-def test_seed_fixture_through_the_parser(shared_dir: Path) -> None:
-    seed = shared_dir / "golden" / "seed" / "content-api.json"
+def test_seed_fixture_through_the_parser() -> None:
+    seed = GOLDEN_SEED / "content-api.json"
     with ReplayServer(0, fixtures=[seed]) as server:
         got = fetch(f"{server.url}/NewsData/GetNewsText.do?id=NW202202092271461775")
         assert got.body == seed.read_bytes()
