@@ -48,7 +48,17 @@ CRAWL_DEFAULTS: dict[str, Any] = {
     "max_pages": 5,
     "max_size_mb": 8,
     "user_agent": "finews (+https://github.com/finews/finews)",
+    # Failed articles (README "Failures and the backlog"): the next attempt waits
+    # `backoff`, four times longer after each further failure; the attempt that
+    # reaches `max_attempts` parks the article.  15m, 1h, parked: an outage of the
+    # source shorter than an hour and a quarter parks nothing.
+    "max_attempts": 3,
+    "backoff": "15m",
 }
+
+# `finews status --check` and the alerts webhook (SPEC §3, §4).
+HEALTH_DEFAULTS: dict[str, Any] = {"max_age": "30m", "failing_runs": 3}
+ALERTS_DEFAULTS: dict[str, Any] = {"webhook_url": None}
 
 # Near-duplicates (README "Storage"): a new code whose text shares at least
 # `near_similarity` of its 3-character shingles with an article published within
@@ -67,10 +77,14 @@ DEFAULTS: dict[str, Any] = {
     "categories": {},
     "crawl": CRAWL_DEFAULTS,
     "dedupe": DEDUPE_DEFAULTS,
+    "health": HEALTH_DEFAULTS,
+    "alerts": ALERTS_DEFAULTS,
     "redis": {"url": None},
 }
 
 LIST_KEYS = {"kind", "url", "max_pages", "category", "tag"}
+DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
+DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 SLUG_RE = re.compile(r"^[a-z0-9]+$")
 
 
@@ -110,6 +124,8 @@ class CrawlConfig:
     max_pages: int
     max_size_mb: int
     user_agent: str
+    max_attempts: int = 3
+    backoff_s: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -117,6 +133,12 @@ class DedupeConfig:
     near_duplicates: str  # "publish" or "skip"
     near_similarity: float  # 0 < x <= 1
     near_window_days: float
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    max_age_s: float  # the last finished crawl must be younger than this
+    failing_runs: int  # a list failing (or empty) this many runs in a row is unhealthy
 
 
 @dataclass(frozen=True)
@@ -130,6 +152,8 @@ class AppConfig:
     crawl: CrawlConfig = field(default_factory=lambda: _crawl(CRAWL_DEFAULTS, "crawl", ""))
     redis_url: str | None = None
     dedupe: DedupeConfig = field(default_factory=lambda: _dedupe(DEDUPE_DEFAULTS, ""))
+    health: HealthConfig = field(default_factory=lambda: _health(HEALTH_DEFAULTS, ""))
+    webhook_url: str | None = None
 
 
 def find_config(path: str | Path | None = None) -> Path | None:
@@ -217,6 +241,8 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
         crawl=crawl,
         redis_url=redis_url,
         dedupe=_dedupe(data["dedupe"], where),
+        health=_health(data["health"], where),
+        webhook_url=None if data["alerts"]["webhook_url"] is None else _url(data["alerts"]["webhook_url"], "alerts.webhook_url", where),
     )
 
 
@@ -255,7 +281,37 @@ def _crawl(raw: Mapping[str, Any], key: str, where: str) -> CrawlConfig:
         max_pages=num("max_pages", int, 1),
         max_size_mb=num("max_size_mb", int, 1),
         user_agent=_str(raw["user_agent"], f"{key}.user_agent", where),
+        max_attempts=num("max_attempts", int, 1),
+        backoff_s=_duration(raw["backoff"], f"{key}.backoff", where, zero=True),
     )
+
+
+def parse_duration(value: Any, *, zero: bool = False) -> float:
+    """Seconds in ``30s``, ``5m``, ``1h``, ``2d`` or a bare number of seconds; ValueError otherwise."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = DURATION_RE.match(str(value).strip())
+        if not match:
+            raise ValueError(f"expected a duration such as 30s, 5m or 1h, got {value!r}")
+        seconds = float(match.group(1)) * DURATION_UNITS[match.group(2)]
+    if seconds < 0 or (seconds == 0 and not zero):
+        raise ValueError(f"expected a {'' if zero else 'positive '}duration such as 30s, 5m or 1h, got {value!r}")
+    return seconds
+
+
+def _duration(value: Any, key: str, where: str, *, zero: bool = False) -> float:
+    try:
+        return parse_duration(value, zero=zero)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {key}: {exc}") from None
+
+
+def _health(raw: Mapping[str, Any], where: str) -> HealthConfig:
+    runs = raw["failing_runs"]
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
+        raise ConfigError(f"{where}: health.failing_runs must be a whole number >= 1, got {runs!r}")
+    return HealthConfig(max_age_s=_duration(raw["max_age"], "health.max_age", where), failing_runs=runs)
 
 
 def _dedupe(raw: Mapping[str, Any], where: str) -> DedupeConfig:

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -115,7 +116,7 @@ runs = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("command", String(16), nullable=False),  # crawl, fetch
-    Column("status", String(16), nullable=False),  # running, ok, failed, interrupted
+    Column("status", String(16), nullable=False),  # running, ok, failed, interrupted, killed
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
     Column("counts", Text),  # JSON: new, updated, unchanged, duplicate, failed, quarantined
@@ -123,6 +124,7 @@ runs = Table(
     Column("seconds", Float),
     Column("host", Text),
     Column("pid", Integer),
+    Column("health", String(16)),  # crawl runs: "healthy" or "failing" after the run (alerts fire on a change)
 )
 
 # The version of an article that an update replaced; the newest version is the articles row.
@@ -163,4 +165,55 @@ near_duplicates = Table(
     Column("similarity", Float, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("article_id", "similar_id", name="uq_near_duplicates_pair"),
+)
+
+# Listed articles not stored yet, and articles that failed (SPEC §9 "Nothing listed is
+# forgotten", "Failures are remembered").  A crawl writes the row before it requests the
+# article; storing or quarantining the article deletes it in the same transaction, so a
+# row left over names an article some run still owes.  ``parked_at`` set: it failed
+# ``crawl.max_attempts`` times and runs skip it until ``finews fetch CODE`` stores it.
+backlog = Table(
+    "backlog",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("hints", Text, nullable=False),  # JSON: what the list said (title, date, outlet, category, tag, list_meta)
+    Column("attempts", Integer, nullable=False),  # failed attempts so far
+    Column("last_reason", Text),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("parked_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "code", name="uq_backlog_source_code"),
+    Index("ix_backlog_due", "source", "next_attempt_at"),
+)
+
+# One row per list: did the last walk over its pages finish?  Paging may stop early at
+# a page of stored articles only when it did; otherwise older pages may hold articles
+# no run has listed yet.
+list_walks = Table(
+    "list_walks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("pages", Integer, nullable=False),  # pages the last (or current) walk fetched
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    UniqueConstraint("source", "url", name="uq_list_walks_source_url"),
+)
+
+# What each list did in each run, for `status` and the health check.
+run_lists = Table(
+    "run_lists",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("url", Text, nullable=False),
+    Column("requests", Integer, nullable=False),  # list pages requested
+    Column("items", Integer, nullable=False),  # entries the pages listed
+    Column("failures", Integer, nullable=False),  # list pages that failed (network, HTTP, format)
+    Column("requested", Integer, nullable=False),  # articles requested because of this list
 )

@@ -1,7 +1,8 @@
 """Run records: one ``runs`` row per crawl or fetch, written at start and at end.
 
-A run killed before it could finish keeps status ``running`` with no end time,
-which ``finews status`` shows as it is.
+A run killed before it could finish keeps status ``running`` with no end time
+until the next run on the same host, which marks it ``killed``
+(:func:`mark_killed`).  A crawl also leaves one ``run_lists`` row per list.
 """
 
 from __future__ import annotations
@@ -9,11 +10,16 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import Engine
+import psutil
+from sqlalchemy import Engine, select
 
-from pipelines.models import runs
+from pipelines.models import run_lists, runs
+
+CLOCK_SLACK = timedelta(seconds=2)  # process start times are known to about a clock tick
 from pipelines.writer import utcnow
 
 
@@ -34,3 +40,41 @@ def finish_run(engine: Engine, run_id: int, *, status: str, counts: Mapping[str,
             .where(runs.c.id == run_id)
             .values(status=status, finished_at=utcnow(), counts=json.dumps(dict(counts)), requests=requests, seconds=round(seconds, 3))
         )
+
+
+def process_alive(pid: int, started_at: datetime) -> bool:
+    """Whether *pid* is still the process that started a run at *started_at* (pids are reused)."""
+    try:
+        created = datetime.fromtimestamp(psutil.Process(pid).create_time(), timezone.utc)
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return False
+    return created <= started_at.astimezone(timezone.utc) + CLOCK_SLACK
+
+
+def mark_killed(engine: Engine) -> list[int]:
+    """Mark ``killed`` the runs of this host still ``running`` whose process is gone; their ids.
+
+    Called under the run lock, so no live run of this site can be among them.
+    """
+    host = socket.gethostname()
+    with engine.begin() as conn:
+        stale = [
+            row.id
+            for row in conn.execute(select(runs.c.id, runs.c.pid, runs.c.started_at).where((runs.c.status == "running") & (runs.c.host == host)))
+            if row.pid is None or not process_alive(row.pid, row.started_at)
+        ]
+        if stale:
+            conn.execute(runs.update().where(runs.c.id.in_(stale)).values(status="killed"))
+    return stale
+
+
+def record_run_lists(engine: Engine, run_id: int, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Keep what each list did in run *run_id* (url, requests, items, failures, requested)."""
+    if rows:
+        with engine.begin() as conn:
+            conn.execute(run_lists.insert(), [{"run_id": run_id, **row} for row in rows])
+
+
+def set_health(engine: Engine, run_id: int, health: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(runs.update().where(runs.c.id == run_id).values(health=health))

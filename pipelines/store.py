@@ -49,6 +49,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy import Engine
 
 from crawler.items import ArticleItem, Outcome
+from pipelines import backlog
 from pipelines.db import open_database
 from pipelines.dedupe import NearPolicy
 from pipelines.models import quarantine
@@ -226,6 +227,7 @@ class StorePipeline:
             lock_writers(conn)
             if not insert_ignore(conn, quarantine, {"source": item.source, "code": item.code, "created_at": now, **values}, ["source", "code"]):
                 conn.execute(quarantine.update().where(key).values(**values))
+            backlog.settle(conn, item.source, item.code)  # the quarantine row is the record now
         logger.warning("quarantined %s: %s", item.code, item.quarantine)
 
 

@@ -22,6 +22,7 @@ from scrapy.exceptions import DropItem
 from sqlalchemy import Connection, select
 
 from crawler.items import ArticleItem, Outcome
+from pipelines import backlog
 from pipelines.dedupe import Match, NearPolicy, find_match
 from pipelines.fingerprint import signature, text_hash
 from pipelines.models import VERSION_FIELDS, aliases, article_history, articles, categories, near_duplicates, quarantine
@@ -89,7 +90,7 @@ class ArticleWriter:
             )
             if match is not None and (match.kind == "duplicate" or self.near.action == "skip"):
                 self.record_alias(conn, item, match)
-                self.clear_quarantine(conn, item)
+                self.settle(conn, item)
                 logger.info("%s duplicates %s (%s, similarity %.2f)", item.code, match.code, match.kind, match.similarity)
                 return "duplicate", self.site.post_file(match.post_path)
             post, values = self.place(conn, item, files)
@@ -100,7 +101,7 @@ class ArticleWriter:
                 if match is not None:
                     self.record_near(conn, item, match)
                 conn.execute(aliases.delete().where((aliases.c.source == item.source) & (aliases.c.code == item.code)))
-                self.clear_quarantine(conn, item)
+                self.settle(conn, item)
                 return "new", target
             current = conn.execute(select(articles).where(key).with_for_update()).one()  # another writer won
         post, values = self.place(conn, item, files)
@@ -119,7 +120,7 @@ class ArticleWriter:
             if values.get("list_meta", current.list_meta) != current.list_meta:
                 conn.execute(articles.update().where(key).values(list_meta=values["list_meta"]))
             files.write(target, render_post(post))  # restores a post file that went missing or drifted
-        self.clear_quarantine(conn, item)
+        self.settle(conn, item)
         return ("updated" if changed else "unchanged"), target
 
     def place(self, conn: Connection, item: ArticleItem, files: FileChanges) -> tuple[Post, dict[str, Any]]:
@@ -169,8 +170,10 @@ class ArticleWriter:
         self.stats.inc_value("dedupe/near_published")
         logger.info("%s is a near-duplicate of %s (similarity %.2f), published", item.code, match.code, match.similarity)
 
-    def clear_quarantine(self, conn: Connection, item: ArticleItem) -> None:
+    def settle(self, conn: Connection, item: ArticleItem) -> None:
+        """The article is stored: it is neither quarantined nor owed any more."""
         conn.execute(quarantine.delete().where((quarantine.c.source == item.source) & (quarantine.c.code == item.code)))
+        backlog.settle(conn, item.source, item.code)
 
 
 def list_meta_json(item: ArticleItem) -> str | None:

@@ -42,7 +42,9 @@ def parser() -> argparse.ArgumentParser:
     schedule.add_argument("--max-runs", type=int, metavar="N", help="stop after N runs")
 
     sub.add_parser("rebuild", help="rewrite every post and category page from the database")
-    sub.add_parser("status", help="counts per category, last runs, quarantine")
+    status = sub.add_parser("status", help="counts, health, lists, last runs, failing and parked articles, quarantine")
+    status.add_argument("--check", action="store_true", help="print only the health; exit 1 when failing (for monitors)")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("init", help="create the minimal Jekyll files in site.dir when missing")
 
     replay = sub.add_parser("replay", help="serve the bundled replay of the source on 127.0.0.1")
@@ -102,7 +104,7 @@ def run_command(args: argparse.Namespace) -> int:
         if args.command == "status":
             from crawler.cli.status import status
 
-            return status(config)
+            return status(config, check=args.check, as_json=args.json)
     except ConfigError as exc:
         print(f"finews: {exc}", file=sys.stderr)
         return EXIT_USAGE

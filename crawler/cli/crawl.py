@@ -42,7 +42,7 @@ def crawl(config: AppConfig, *, max_items: int | None, as_json: bool, verbose: b
 
     overrides: dict[str, Any] = {"FINEWS_MAX_ITEMS": max_items or 0, "LOG_LEVEL": "INFO" if verbose else "ERROR"}
     if sys.stderr.isatty() and not verbose:
-        overrides["EXTENSIONS"] = {"crawler.cli.progress.ProgressLine": 500}
+        overrides["FINEWS_PROGRESS"] = True
     outcome = locked_run("crawl", "crawl", config, overrides)
     for result in outcome.report.results.values():
         if result.status in ("failed", "quarantined"):

@@ -7,13 +7,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 
 class ProgressLine:
-    """Redraws ``requests … stored … failed …`` at most five times a second."""
+    """Redraws ``requests … stored … failed …`` at most five times a second; on with ``FINEWS_PROGRESS``."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
@@ -28,6 +29,8 @@ class ProgressLine:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressLine:
+        if not crawler.settings.getbool("FINEWS_PROGRESS"):
+            raise NotConfigured("no progress line")
         return cls(crawler)
 
     def stored_one(self, **_: Any) -> None:

@@ -11,12 +11,15 @@ success after failed requests.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from sqlalchemy import Engine, select
 
 from crawler.config import AppConfig
 from crawler.lock import run_lock
@@ -77,23 +80,52 @@ def run_status(report: RunReport, stats: dict[str, Any]) -> str:
 
 
 def locked_run(command: str, spider: str, config: AppConfig, overrides: dict[str, Any], **spider_args: Any) -> RunOutcome:
-    """Run *spider* under the run lock, with a run record; raises LockBusy when another run is active."""
+    """Run *spider* under the run lock, with a run record; raises LockBusy when another run is active.
+
+    Runs of this host left ``running`` by a killed process are marked ``killed``
+    first.  After a crawl, the health is assessed and, when it changed, the
+    alerts webhook is told.
+    """
     from pipelines.db import open_database
-    from pipelines.run_records import finish_run, start_run
+    from pipelines.run_records import finish_run, mark_killed, start_run
 
     with run_lock(config):
         engine = open_database(config.database_url)
+        mark_killed(engine)
         run_id = start_run(engine, command)
         started = time.monotonic()
         status = "failed"
         outcome: RunOutcome | None = None
         try:
-            report, stats = run_spider(spider, config, overrides, **spider_args)
+            report, stats = run_spider(spider, config, {**overrides, "FINEWS_RUN_ID": run_id}, **spider_args)
             status = run_status(report, stats)
             outcome = RunOutcome(report, stats, time.monotonic() - started, status)
         finally:
             counts = outcome.counts() if outcome else {}
             requests = outcome.requests if outcome else 0
             finish_run(engine, run_id, status=status, counts=counts, requests=requests, seconds=time.monotonic() - started)
+            if command == "crawl":
+                record_health(engine, config, run_id)
             engine.dispose()
         return outcome
+
+
+def record_health(engine: Engine, config: AppConfig, run_id: int) -> None:
+    """Keep the health after run *run_id*; when it changed, POST the alert (failures only warn)."""
+    from crawler import alerts
+    from crawler.health import assess
+    from pipelines.models import runs
+    from pipelines.run_records import set_health
+
+    now = datetime.now(timezone.utc)
+    with engine.connect() as conn:
+        health = assess(conn, [lst.url for lst in config.eastmoney.lists], now, config.health)
+        previous = conn.execute(
+            select(runs.c.health).where(runs.c.health.is_not(None) & (runs.c.id != run_id)).order_by(runs.c.id.desc()).limit(1)
+        ).scalar()
+    set_health(engine, run_id, health.status)
+    if config.webhook_url and alerts.health_changed(previous, health):
+        body = alerts.message(health, run_id=run_id, at=now, site=str(config.site_dir))
+        error = alerts.post(config.webhook_url, body)
+        if error is not None:
+            print(f"finews: alerts.webhook_url: could not send the {body['status']} alert: {error}", file=sys.stderr)

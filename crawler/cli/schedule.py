@@ -11,7 +11,6 @@ Exit status: 0 when no run failed, 1 otherwise.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -20,19 +19,16 @@ import time
 from datetime import datetime
 from types import FrameType
 
-from crawler.config import CONFIG_ENV, AppConfig
+from crawler.config import CONFIG_ENV, AppConfig, parse_duration
 from crawler.lock import hold
-
-INTERVAL_RE = re.compile(r"^(\d+(?:\.\d+)?)([smh]?)$")
-UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 
 def parse_interval(text: str) -> float:
     """Seconds in ``30s``, ``5m``, ``1h`` or a bare number of seconds."""
-    match = INTERVAL_RE.match(text.strip())
-    if not match or float(match.group(1)) <= 0:
-        raise ValueError(f"--every {text!r}: expected a positive interval such as 30s, 5m or 1h")
-    return float(match.group(1)) * UNITS[match.group(2)]
+    try:
+        return parse_duration(text)
+    except ValueError:
+        raise ValueError(f"--every {text!r}: expected a positive interval such as 30s, 5m or 1h") from None
 
 
 def crawl_command(config: AppConfig) -> list[str]:

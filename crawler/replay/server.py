@@ -134,6 +134,15 @@ class ReplayServer:
             raise ValueError(f"n must be 0 or more, not {n}")
         return self._make(n)
 
+    def set_faults(self, faults: str | Sequence[Fault]) -> None:
+        """Serve *faults* from now on instead of the current ones (hit counts start afresh).
+
+        Faults are often aimed at codes, which are known only once the articles exist.
+        """
+        book = FaultBook(coerce_faults(faults))
+        with self._lock:
+            self._faults = book
+
     def edit_article(self, code: str, *, title: str | None = None, date: str | None = None,
                      paragraphs: Sequence[str] | None = None) -> GeneratedArticle:
         """Revise an article at the source; its code, id, style, layout and pages stay."""

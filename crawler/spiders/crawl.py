@@ -1,34 +1,58 @@
-"""``crawl``: one scheduled run over every configured list (SPEC §5.4, §10).
+"""``crawl``: one scheduled run over every configured list (SPEC §5.4, §9, §10).
 
-List pages are always fetched.  Each listed article is compared with the
-database: a new one is fetched through the content API (and the article page
-for what the list and the API lack).  A stored one is fetched again only when
-the list it was fetched from now shows other metadata (title, showtime, outlet);
-lists often disagree on a title, and comparing across lists would refetch and
-flip the post on every run.  Paging stops at the list's ``max_pages`` or at the
-first page whose articles are all stored already.  An article listed twice in
-one run is fetched once, with the metadata of the first list that named it.
+Order of a run:
 
-Reads ``FINEWS_LISTS``, ``FINEWS_DATABASE_URL`` and ``FINEWS_MAX_ITEMS``.  Stats:
+1. The backlog first: articles an earlier run listed but did not store (it was
+   killed, capped by ``--max-items``, or the article failed and its back-off is
+   over) are requested before any list page.
+2. List pages are always fetched.  Each listed article is compared with the
+   database: a new one is fetched through the content API (and the article page
+   for what the list and the API lack).  A stored one is fetched again only
+   when the list it was fetched from now shows other metadata (title, showtime,
+   outlet); lists often disagree on a title, and comparing across lists would
+   refetch and flip the post on every run.  A parked or backing-off article is
+   skipped.  An article listed twice in one run is fetched once, with the
+   metadata of the first list that named it.
+3. Every article about to be requested (or deferred by ``--max-items``) is
+   written to the backlog before its request leaves, and leaves the backlog in
+   the transaction that stores it: whatever stops the run, what was listed is
+   owed to the next one.
+
+Paging stops at the list's ``max_pages``, at the end of the list, or at the
+first page whose articles were all stored before this run, the last only when
+the previous walk over that list reached its end: a walk cut short (a kill, a
+signal, a failed list page) leaves older pages nobody listed, so the next walk
+goes to the end again.
+
+Reads ``FINEWS_LISTS``, ``FINEWS_DATABASE_URL``, ``FINEWS_MAX_ITEMS`` and
+``FINEWS_RUN_ID`` (the ``runs`` row that per-list figures belong to).  Stats:
 ``lists/pages``, ``lists/failed``, ``lists/entries``, ``articles/skipped``
-(stored and unchanged), ``articles/requested``.
+(stored and unchanged), ``articles/requested``, ``articles/deferred``,
+``backlog/requested``, ``backlog/parked`` and ``backlog/backing_off``
+(skipped), ``lists/early_stop`` and ``lists/walked_to_end``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider
 from sqlalchemy import Engine, select
 
+from crawler.failure_reasons import describe_failure
 from crawler.sources.base import SourceFormatError
 from crawler.sources.eastmoney import ListEntry, parse_list
 from crawler.sources.eastmoney.lists import next_page_url
-from crawler.spiders.articles import SOURCE, ArticleFetcher, describe_failure
+from crawler.spiders.articles import SOURCE, ArticleFetcher
+from pipelines import backlog
 from pipelines.db import open_database
 from pipelines.models import aliases, articles, quarantine
+from pipelines.records import lock_writers
+from pipelines.run_records import record_run_lists
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -41,68 +65,113 @@ def list_meta(entry: ListEntry) -> dict[str, str]:
     return {k: v for k, v in meta.items() if v}
 
 
+@dataclass
+class ListFigures:
+    """What one list did in this run (a ``run_lists`` row)."""
+
+    requests: int = 0
+    items: int = 0
+    failures: int = 0
+    requested: int = 0
+    walk_was_finished: bool = False  # the previous walk over this list reached its end
+
+
 class ListCrawlSpider(ArticleFetcher, Spider):
     name = "crawl"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.seen: set[str] = set()  # codes listed so far in this run
+        self.seen: set[str] = set()  # codes listed (or taken from the backlog) so far in this run
         self.fetched: set[str] = set()  # codes this run requested
         self.requested = 0
         self.engine: Engine | None = None
+        self.figures: dict[str, ListFigures] = {}
 
     async def start(self) -> AsyncIterator[Any]:
         self.setup_templates()
         settings = self.crawler.settings
         self.max_items = settings.getint("FINEWS_MAX_ITEMS") or None
         self.engine = open_database(settings.get("FINEWS_DATABASE_URL"))
+        with self.engine.connect() as conn:
+            owed = backlog.due(conn, SOURCE, datetime.now(timezone.utc))
+        for entry in owed:
+            self.seen.add(entry.code)
+            if self.max_items is not None and self.requested >= self.max_items:
+                self.crawler.stats.inc_value("articles/deferred")  # type: ignore[union-attr]
+                continue
+            self.crawler.stats.inc_value("backlog/requested")  # type: ignore[union-attr]
+            yield self.article_request(entry.code, entry.hints.get("targets") or [entry.code], entry.hints)
         for config in settings.getlist("FINEWS_LISTS"):
+            self.figures[config["url"]] = ListFigures()
             yield self.list_request(config["url"], config, page=1)
 
     def closed(self, reason: str) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
+        if self.engine is None:
+            return
+        run_id = self.crawler.settings.getint("FINEWS_RUN_ID")
+        if run_id:
+            rows = [{"url": url, **{k: v for k, v in vars(f).items() if k != "walk_was_finished"}} for url, f in self.figures.items()]
+            record_run_lists(self.engine, run_id, rows)
+        self.engine.dispose()
 
     def list_request(self, url: str, config: dict[str, Any], page: int) -> Request:
+        self.figures[config["url"]].requests += 1
         return Request(
             url,
             callback=self.parse_list_page,
             errback=self.list_failed,
             cb_kwargs={"config": config, "page": page},
             dont_filter=True,  # list pages are refetched every run
-            priority=10,  # discovery first, so --max-items picks the newest articles
+            priority=10,  # discovery before new articles, so --max-items picks the newest
         )
 
+    def article_request(self, code: str, targets: list[str], hints: dict[str, Any]) -> Request:
+        self.requested += 1
+        self.fetched.add(code)
+        self.crawler.stats.inc_value("articles/requested")  # type: ignore[union-attr]
+        return self.request_article(code, targets, hints)
+
     def list_failed(self, failure: Failure) -> None:
+        config = failure.request.cb_kwargs["config"]  # type: ignore[attr-defined]
+        self.figures[config["url"]].failures += 1
         self.crawler.stats.inc_value("lists/failed")  # type: ignore[union-attr]
         self.logger.error("list %s failed: %s", failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
 
     def parse_list_page(self, response: Response, config: dict[str, Any], page: int) -> Iterator[Request]:
         stats = self.crawler.stats
-        assert stats is not None
+        assert stats is not None and self.engine is not None
+        figures = self.figures[config["url"]]
         stats.inc_value("lists/pages")
         try:
             listing = parse_list(config["kind"], response.body)
         except SourceFormatError as exc:
+            figures.failures += 1
             stats.inc_value("lists/failed")
             self.logger.error("list %s: %s", response.url, exc)
             return
-        stored = self.stored_meta([e.code for e in listing.entries])
+        codes = [e.code for e in listing.entries]
+        stored = self.stored_meta(codes)
+        with self.engine.connect() as conn:
+            owed = backlog.owed(conn, SOURCE, codes)
+        now = datetime.now(timezone.utc)
+        wanted: dict[str, tuple[list[str], dict[str, Any]]] = {}
         for entry in listing.entries:
             stats.inc_value("lists/entries")
-            meta = list_meta(entry)
+            figures.items += 1
             if entry.code in self.seen:
                 continue
             self.seen.add(entry.code)
-            if entry.code in stored and stored[entry.code].get(config["url"], meta) == meta:
+            meta = list_meta(entry)
+            held = owed.get(entry.code)
+            if held is None and entry.code in stored and stored[entry.code].get(config["url"], meta) == meta:
                 stats.inc_value("articles/skipped")
                 continue
-            if self.max_items is not None and self.requested >= self.max_items:
-                stats.inc_value("articles/deferred")
+            if held is not None and held.parked:
+                stats.inc_value("backlog/parked")
                 continue
-            self.requested += 1
-            self.fetched.add(entry.code)
-            stats.inc_value("articles/requested")
+            if held is not None and held.next_attempt_at > now:
+                stats.inc_value("backlog/backing_off")
+                continue
             hints = {
                 "title": entry.title,
                 "date": entry.showtime,
@@ -111,11 +180,32 @@ class ListCrawlSpider(ArticleFetcher, Spider):
                 "tag": config.get("tag"),
                 "list_meta": {config["url"]: meta},
             }
-            yield self.request_article(entry.code, [entry.url or entry.code], hints)
-        # Stored before this run: articles this run fetched meanwhile (from another
-        # list) would otherwise end paging early, before older unseen ones.
-        all_stored = bool(listing.entries) and all(e.code in stored and e.code not in self.fetched for e in listing.entries)
-        if listing.next_cursor and page < int(config["max_pages"]) and not all_stored:
+            wanted[entry.code] = ([entry.url or entry.code], hints)
+        with self.engine.begin() as conn:
+            lock_writers(conn)
+            # Owed before requested: a run that dies from here on leaves these to the next one.
+            backlog.record_listed(conn, SOURCE, {code: {**hints, "targets": targets} for code, (targets, hints) in wanted.items()}, now)
+            if page == 1:
+                figures.walk_was_finished = backlog.walk_finished(conn, SOURCE, config["url"])
+                backlog.start_walk(conn, SOURCE, config["url"], now)
+            more = bool(listing.next_cursor) and page < int(config["max_pages"])
+            # Stored before this run: an article fetched meanwhile (from another list) must not
+            # end paging early, before older unseen ones.
+            known = bool(listing.entries) and all(e.code in stored and e.code not in self.fetched and e.code not in owed for e in listing.entries)
+            if more and known and figures.walk_was_finished:
+                stats.inc_value("lists/early_stop")
+                more = False
+            if not more:
+                if page >= int(config["max_pages"]) or not listing.next_cursor:
+                    stats.inc_value("lists/walked_to_end")
+                backlog.finish_walk(conn, SOURCE, config["url"], page, now)
+        for code, (targets, hints) in wanted.items():
+            if self.max_items is not None and self.requested >= self.max_items:
+                stats.inc_value("articles/deferred")
+                continue
+            figures.requested += 1
+            yield self.article_request(code, targets, hints)
+        if more:
             yield self.list_request(next_page_url(response.url, listing.next_cursor), config, page + 1)
 
     def stored_meta(self, codes: list[str]) -> dict[str, dict[str, Any]]:

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, select
 
 from crawler.replay import ReplayServer
 from pipelines.models import runs
+from tests.conftest import GOLDEN_SEED
 from tests.crawler.cli_helpers import ROOT, finews, write_settings
 
 ARTICLES = 24
@@ -149,7 +150,8 @@ def test_sigkill_leaves_no_partial_file_and_the_next_run_completes(tmp_path: Pat
         assert set(posts(tmp_path / "site")) == {a.code for a in replay.articles}
         assert not list(tmp_path.glob("site/_posts/.tmp-*"))
     statuses = [row.status for row in rows(tmp_path)]
-    assert statuses == ["running", "ok"]  # the killed run keeps no end; the lock did not block the rerun
+    # The next run marked the killed one (no phantom "running" row); the lock did not block it.
+    assert statuses == ["killed", "ok"]
 
 
 def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
@@ -227,8 +229,8 @@ def wait_for(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
         time.sleep(0.05)
 
 
-def test_a_listed_duplicate_is_not_refetched(shared_dir: Path, tmp_path: Path) -> None:
-    seed = shared_dir / "golden" / "seed" / "content-api.json"
+def test_a_listed_duplicate_is_not_refetched(tmp_path: Path) -> None:
+    seed = GOLDEN_SEED / "content-api.json"
     copy = json.loads(seed.read_text(encoding="utf-8"))
     copy["Id"] = "NW202202092271461999"  # same article republished under another code
     twin = tmp_path / "twin.json"

@@ -81,7 +81,7 @@ def test_a_new_database_is_created_by_migrating_and_matches_the_models(database_
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == [], diff
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
     engine.dispose()
 
 
