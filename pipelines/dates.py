@@ -68,17 +68,20 @@ def _parse_free(text: str, fetched_at: datetime) -> datetime | None:
     import dateparser  # slow to import; only the rare free-form date needs it
 
     base = fetched_at.astimezone(BEIJING).replace(tzinfo=None)  # an aware base makes dateparser return None
-    value = dateparser.parse(
-        text,
-        languages=LANGUAGES,
-        settings={
-            "TIMEZONE": "Asia/Shanghai",
-            "RETURN_AS_TIMEZONE_AWARE": False,
-            "RELATIVE_BASE": base,
-            "PREFER_DATES_FROM": "past",
-            "DATE_ORDER": "YMD",
-        },
-    )
+    try:
+        value = dateparser.parse(
+            text,
+            languages=LANGUAGES,
+            settings={
+                "TIMEZONE": "Asia/Shanghai",
+                "RETURN_AS_TIMEZONE_AWARE": False,
+                "RELATIVE_BASE": base,
+                "PREFER_DATES_FROM": "past",
+                "DATE_ORDER": "YMD",
+            },
+        )
+    except (OverflowError, ValueError):  # dateparser's own arithmetic fails on dates such as year 1
+        return None
     return value.replace(tzinfo=BEIJING) if value is not None else None
 
 

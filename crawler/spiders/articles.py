@@ -21,6 +21,7 @@ from crawler.items import ArticleItem
 from crawler.report import target_failed
 from crawler.sources.base import SourceFormatError
 from crawler.sources.eastmoney import ApiArticle, PageArticle, parse_article_page, parse_content_api, parse_continuation_page
+from crawler.sources.eastmoney.article_page import WHAT as PAGE_WHAT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -54,6 +55,11 @@ def page_text(response: Response) -> str:
         return response.body.decode("utf-8")
     except UnicodeDecodeError:
         raise SourceFormatError(f"not valid UTF-8 (declared {response.headers.get('Content-Type', b'').decode('latin-1')!r})") from None
+
+
+def page_problem(exc: SourceFormatError) -> str:
+    """The parser's reason without the "article page: " it may start with (the caller says which page)."""
+    return str(exc).removeprefix(f"{PAGE_WHAT}: ")
 
 
 class ArticleFetcher:
@@ -132,7 +138,7 @@ class ArticleFetcher:
             html = page_text(response)
             fetch.page = parse_article_page(html, response.url)
         except SourceFormatError as exc:
-            fetch.problems.append(f"article page: {exc}")
+            fetch.problems.append(f"article page: {page_problem(exc)}")
             yield from self.finish(fetch)
             return
         fetch.page_url = response.url
@@ -150,7 +156,7 @@ class ArticleFetcher:
             html = page_text(response)
             body = parse_continuation_page(html, response.url)
         except SourceFormatError as exc:
-            fetch.problems.append(f"article page {number}: {exc}")
+            fetch.problems.append(f"article page {number}: {page_problem(exc)}")
             fetch.page = None  # never publish part of an article
             yield from self.finish(fetch)
             return

@@ -19,8 +19,9 @@ Order of a run:
    owed to the next one.
 
 Paging stops at the list's ``max_pages``, at the end of the list, or at the
-first page whose articles were all stored before this run, the last only when
-the previous walk over that list reached its end: a walk cut short (a kill, a
+first page whose articles were all known before this run (stored, or owed and
+waiting for their next attempt), the last only when the previous walk over that
+list reached its end: a walk cut short (a kill, a
 signal, a failed list page) leaves older pages nobody listed, so the next walk
 goes to the end again.
 
@@ -34,23 +35,22 @@ Reads ``FINEWS_LISTS``, ``FINEWS_DATABASE_URL``, ``FINEWS_MAX_ITEMS`` and
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from crawler.failure_reasons import describe_failure
 from crawler.sources.base import SourceFormatError
 from crawler.sources.eastmoney import ListEntry, parse_list
 from crawler.sources.eastmoney.lists import next_page_url
 from crawler.spiders.articles import SOURCE, ArticleFetcher
+from crawler.spiders.known import stored_meta
 from pipelines import backlog
 from pipelines.db import open_database
-from pipelines.models import aliases, articles, quarantine
 from pipelines.records import lock_writers
 from pipelines.run_records import record_run_lists
 
@@ -82,7 +82,7 @@ class ListCrawlSpider(ArticleFetcher, Spider):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.seen: set[str] = set()  # codes listed (or taken from the backlog) so far in this run
-        self.fetched: set[str] = set()  # codes this run requested
+        self.claimed: set[str] = set()  # codes this run requested or wrote to the backlog
         self.requested = 0
         self.engine: Engine | None = None
         self.figures: dict[str, ListFigures] = {}
@@ -127,7 +127,7 @@ class ListCrawlSpider(ArticleFetcher, Spider):
 
     def article_request(self, code: str, targets: list[str], hints: dict[str, Any]) -> Request:
         self.requested += 1
-        self.fetched.add(code)
+        self.claimed.add(code)
         self.crawler.stats.inc_value("articles/requested")  # type: ignore[union-attr]
         return self.request_article(code, targets, hints)
 
@@ -150,8 +150,8 @@ class ListCrawlSpider(ArticleFetcher, Spider):
             self.logger.error("list %s: %s", response.url, exc)
             return
         codes = [e.code for e in listing.entries]
-        stored = self.stored_meta(codes)
         with self.engine.connect() as conn:
+            stored = stored_meta(conn, SOURCE, codes)
             owed = backlog.owed(conn, SOURCE, codes)
         now = datetime.now(timezone.utc)
         wanted: dict[str, tuple[list[str], dict[str, Any]]] = {}
@@ -189,9 +189,13 @@ class ListCrawlSpider(ArticleFetcher, Spider):
                 figures.walk_was_finished = backlog.walk_finished(conn, SOURCE, config["url"])
                 backlog.start_walk(conn, SOURCE, config["url"], now)
             more = bool(listing.next_cursor) and page < int(config["max_pages"])
-            # Stored before this run: an article fetched meanwhile (from another list) must not
-            # end paging early, before older unseen ones.
-            known = bool(listing.entries) and all(e.code in stored and e.code not in self.fetched and e.code not in owed for e in listing.entries)
+            # Known before this run (stored, or owed and waiting).  An article this run fetches
+            # or defers, from this list or another, is new or changed since the last walk, and
+            # what follows it on the next page may be too.
+            self.claimed.update(wanted)
+            known = bool(listing.entries) and all(
+                (e.code in stored or e.code in owed) and e.code not in self.claimed for e in listing.entries
+            )
             if more and known and figures.walk_was_finished:
                 stats.inc_value("lists/early_stop")
                 more = False
@@ -207,25 +211,3 @@ class ListCrawlSpider(ArticleFetcher, Spider):
             yield self.article_request(code, targets, hints)
         if more:
             yield self.list_request(next_page_url(response.url, listing.next_cursor), config, page + 1)
-
-    def stored_meta(self, codes: list[str]) -> dict[str, dict[str, Any]]:
-        """Stored list metadata, by list URL, of those *codes* that are in the database.
-
-        Aliases (codes stored as duplicates of another article) count with their
-        own list metadata.  Quarantined codes count as stored with unchanged
-        metadata: refetching an unpublishable article every few minutes would
-        fail every run; ``finews fetch CODE`` retries one by hand.
-        """
-        if not codes:
-            return {}
-        assert self.engine is not None
-        stored = select(articles.c.code, articles.c.list_meta).where(
-            (articles.c.source == SOURCE) & articles.c.code.in_(codes)
-        )
-        alias = select(aliases.c.code, aliases.c.list_meta).where((aliases.c.source == SOURCE) & aliases.c.code.in_(codes))
-        held = select(quarantine.c.code).where((quarantine.c.source == SOURCE) & quarantine.c.code.in_(codes))
-        with self.engine.connect() as conn:
-            found = {row.code: json.loads(row.list_meta or "{}") for row in conn.execute(stored)}
-            found.update({row.code: json.loads(row.list_meta or "{}") for row in conn.execute(alias)})
-            found.update({row.code: {} for row in conn.execute(held)})
-        return found
