@@ -35,6 +35,21 @@ DROP_TAGS = CLEAN_CONTENT_TAGS | {
     "video", "source", "track", "map", "area", "head", "base", "meta", "link", "listing",
     "image", "hr", "dialog",
 }
+# MathML and SVG element names: nh3 (ammonia's namespace hardening) removes them with their
+# content wherever they stand, even outside <math> and <svg>.  Dropped here first, so that a
+# block they would empty is skipped, not published as an empty element: cleaning stays
+# idempotent (found by tests/site/test_publishing_rows.py).
+FOREIGN_TAGS = frozenset({
+    "maction", "maligngroup", "malignmark", "menclose", "merror", "mfenced", "mfrac", "mglyph",
+    "mi", "mlabeledtr", "mlongdiv", "mmultiscripts", "mn", "mo", "mover", "mpadded", "mphantom",
+    "mprescripts", "mroot", "mrow", "ms", "mscarries", "mscarry", "msgroup", "msline", "mspace",
+    "msqrt", "msrow", "mstack", "mstyle", "msub", "msubsup", "msup", "mtable", "mtd", "mtext",
+    "mtr", "munder", "munderover", "none", "semantics", "annotation", "annotation-xml",
+    "animate", "circle", "defs", "desc", "discard", "ellipse", "filter", "g",
+    "line", "marker", "mask", "metadata", "mpath", "path", "pattern", "polygon", "polyline",
+    "rect", "set", "stop", "switch", "symbol", "text", "tspan", "use", "view",
+})
+DROP_TAGS |= FOREIGN_TAGS
 
 # --- tag classes used to build "one block per line" (SPEC §7.4) ----------------------
 RENAME = {"h1": "h2", "h5": "h4", "h6": "h4"}  # headings the allow-list lacks

@@ -29,10 +29,13 @@ if TYPE_CHECKING:
 # Characters a YAML double-quoted scalar or a reader should never see in a title.
 _LINE_BREAKS = re.compile(r"[\s\u0085\u2028\u2029]+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
-# Markdown and HTML specials in footer link text; Liquid braces as entities.
+# Markdown and HTML specials in footer link text; Liquid braces as entities.  Quotes, dashes,
+# dots, tildes and dollars too: kramdown (GFM input, Jekyll's default) would make typographic
+# quotes and dashes of them, <del> of ~~x~~ and math of $$x$$.
 _FOOTER_ESCAPES = {
     "\\": "\\\\", "[": "\\[", "]": "\\]", "*": "\\*", "_": "\\_", "`": "\\`",
     "<": "&lt;", ">": "&gt;", "&": "&amp;", "{": "&#123;", "}": "&#125;", "|": "\\|",
+    "'": "\\'", '"': '\\"', "-": "\\-", ".": "\\.", "~": "\\~", "$": "\\$",
 }
 
 
@@ -67,13 +70,44 @@ def yaml_quoted(text: str) -> str:
 
 
 def yaml_plain(text: str) -> str:
-    """*text* bare when YAML reads it back as that same string, else double-quoted."""
+    """*text* bare when YAML reads it back as that same string, else double-quoted.
+
+    "YAML" is PyYAML and Jekyll's Ruby Psych, which resolves more plain scalars: ``yEs``
+    and ``oN`` are booleans there, ``1,000`` an integer, ``2024-1-2`` a date and ``:x``
+    a symbol that Jekyll refuses, skipping the whole file (see :func:`_psych_string`).
+    """
+    if not _psych_string(text):
+        return yaml_quoted(text)
     try:
         if yaml.safe_load(f"k: {text}") == {"k": text}:
             return text
     except yaml.YAMLError:
         pass
     return yaml_quoted(text)
+
+
+_SLUG_LIKE = re.compile(r"[0-9a-z]*[a-z][0-9a-z]*")
+_PSYCH_KEYWORDS = frozenset({"~", "null", "yes", "true", "on", "no", "false", "off"})
+
+
+def _psych_string(text: str) -> bool:
+    """True when Psych 4 (``ScalarScanner#tokenize``) reads the plain scalar *text* as a string.
+
+    Conservative: a string that starts like a word (a letter, or one character other than
+    a digit, ``.``, ``:`` or ``-`` and then a letter) and is no short keyword; an a-z0-9
+    slug (its only other readings, ``0x…`` and ``0b…`` integers, PyYAML shares); or text
+    outside ASCII that does not start with ``:`` (Psych's number and date forms are ASCII).
+    """
+    if _SLUG_LIKE.fullmatch(text):
+        return True
+    first = text[:1]
+    if _is_letter(first) or (len(text) > 1 and first not in "0123456789.:-" and _is_letter(text[1])):
+        return len(text) > 5 or text.casefold() not in _PSYCH_KEYWORDS
+    return not text.isascii() and not text.startswith(":")
+
+
+def _is_letter(ch: str) -> bool:
+    return bool(ch) and unicodedata.category(ch).startswith("L")
 
 
 def outlet_slug(outlet: str, overrides: Mapping[str, str]) -> str:

@@ -4,13 +4,18 @@ A fixture is a JSON object with an ``Id`` (keys read case-insensitively).  It is
 that code only by the content API (it has no article page); when it also has a
 ``YYYY-MM-DD HH:MM:SS`` ``Date`` and its ``Id`` is an ``NW`` code, it is listed in every list
 too, by date, with the first line of its body as digest.
+
+An optional ``replay_list`` object (``title``, ``showtime``, ``outlet``, ``url``, strings)
+sets what the lists show for the fixture instead of its own fields, so a test can give a
+list entry metadata the content API does not have (a hostile list title, say); the order
+of the lists still follows ``Date``.  The content API serves the file unchanged.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,4 +59,19 @@ def load_fixture(path: str | Path, seq: int) -> Fixture:
         digest = next((line for line in lines if line), "")
         outlet = low.get("medianame") or low.get("from") or ""
         entry = lists.Entry(code, str(low.get("title") or ""), date, str(outlet), digest, seq)
+        shown = _list_fields(path, low.get("replay_list"))
+        if shown:
+            entry = replace(entry, **shown)
     return Fixture(code, raw, data, entry)
+
+
+_LIST_FIELDS = ("title", "showtime", "outlet", "url")
+
+
+def _list_fields(path: str | Path, value: Any) -> dict[str, str]:
+    """The ``replay_list`` overrides of a fixture; ValueError naming the file when malformed."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(k in _LIST_FIELDS and isinstance(v, str) for k, v in value.items()):
+        raise ValueError(f"fixture {path}: replay_list must map {', '.join(_LIST_FIELDS)} to strings")
+    return dict(value)

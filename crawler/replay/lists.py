@@ -44,10 +44,17 @@ class Entry:
     outlet: str
     digest: str
     seq: int  # generation index; fixtures count down from -1
+    showtime: str | None = None  # what the lists show as its time when not *date* (fixtures' ``replay_list``)
+    url: str | None = None  # what the lists show as its page URL when not the replay's own
 
     @property
     def id(self) -> str:
         return self.code[2:]
+
+    @property
+    def shown(self) -> str:
+        """The time the lists show: *showtime* when set, else *date*."""
+        return self.date if self.showtime is None else self.showtime
 
     @property
     def real_sort(self) -> int:
@@ -94,7 +101,7 @@ def render(kind: str, entries: Sequence[Entry], query: Mapping[str, str], base_u
     if kind == "nodelist":
         count = _int(query, ("count",), len(entries), low=0)
         return {"nodeList": [
-            {"title": e.title, "showtime": e.date, "infocode": e.code, "from": e.outlet,
+            {"title": e.title, "showtime": e.shown, "infocode": e.code, "from": e.outlet,
              "simtitle": e.title, "simdigest": e.digest} for e in entries[:count]]}
     if kind in ("records", "record"):
         index = _int(query, ("pageindex", "page_index"), 1)
@@ -103,10 +110,10 @@ def render(kind: str, entries: Sequence[Entry], query: Mapping[str, str], base_u
         if kind == "records":
             return {"records": [
                 {"infoCode": e.code, "id": e.id, "title": e.title, "digest": f"【{e.title}】{e.digest}",
-                 "showtime": e.date, "url_w": page_url.format(e.id)} for e in chunk]}
+                 "showtime": e.shown, "url_w": e.url or page_url.format(e.id)} for e in chunk]}
         return {"record": [
-            {"title": e.title, "datetime": e.date, "infoCode": e.code, "medianame": e.outlet,
-             "url": page_url.format(e.id)} for e in chunk]}
+            {"title": e.title, "datetime": e.shown, "infoCode": e.code, "medianame": e.outlet,
+             "url": e.url or page_url.format(e.id)} for e in chunk]}
     if kind == "fastnews":
         size = _int(query, ("pageSize", "pagesize"), page_size)
         end = _int(query, ("sortEnd",), 0, low=0)
@@ -116,7 +123,7 @@ def render(kind: str, entries: Sequence[Entry], query: Mapping[str, str], base_u
         return {"code": "1", "message": "success", "data": {
             "sortEnd": str(chunk[-1].real_sort),
             "fastNewsList": [
-                {"code": e.id, "title": e.title, "summary": f"【{e.title}】{e.digest}", "showTime": e.date,
+                {"code": e.id, "title": e.title, "summary": f"【{e.title}】{e.digest}", "showTime": e.shown,
                  "realSort": str(e.real_sort), "image": [], "stockList": [], "pinglun_Num": 0, "share": 0}
                 for e in chunk]}}
     if kind == "columns":
@@ -125,8 +132,8 @@ def render(kind: str, entries: Sequence[Entry], query: Mapping[str, str], base_u
         chunk = entries[(index - 1) * size: index * size]
         return {"code": "1", "message": "success", "data": {
             "page_index": index, "page_size": size, "totle_hits": len(entries),
-            "list": [{"code": e.id, "showTime": e.date, "title": e.title, "mediaName": e.outlet,
-                      "summary": e.digest, "uniqueUrl": page_url.format(e.id), "url": page_url.format(e.id),
+            "list": [{"code": e.id, "showTime": e.shown, "title": e.title, "mediaName": e.outlet,
+                      "summary": e.digest, "uniqueUrl": e.url or page_url.format(e.id), "url": e.url or page_url.format(e.id),
                       "image": ""} for e in chunk]}}
     raise ValueError(f"unknown list kind {kind!r}; expected one of {', '.join(KINDS)}")
 
