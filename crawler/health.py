@@ -76,7 +76,11 @@ def judge(
 
 
 def assess(conn: Connection, list_urls: Sequence[str], now: datetime, config: HealthConfig) -> Health:
-    """The health of the crawl runs recorded on *conn*, for the lists configured now."""
+    """The health of the crawl runs recorded on *conn*, for the lists configured now.
+
+    A list is judged on the last ``failing_runs`` finished runs; when one of them
+    stopped before reaching the list (no figures), the list is not judged yet.
+    """
     finished = (runs.c.command == "crawl") & runs.c.finished_at.is_not(None)
     last_finished = conn.execute(select(runs.c.finished_at).where(finished).order_by(runs.c.finished_at.desc()).limit(1)).scalar()
     recent_ids = [row.id for row in conn.execute(select(runs.c.id).where(finished).order_by(runs.c.id.desc()).limit(config.failing_runs))]
@@ -87,7 +91,6 @@ def assess(conn: Connection, list_urls: Sequence[str], now: datetime, config: He
         )
         for row in rows:
             history[row.url].append(ListRun(row.run_id, row.items, row.failures))
-    # A list that a recent run did not walk at all (it stopped first) is not judged on that run.
     return judge(last_finished, history, now, config)
 
 

@@ -62,14 +62,20 @@ def has_content(node: PageElement, *, br_counts: bool = False) -> bool:
 def drop_empty(root: Tag) -> None:
     """Remove empty elements below *root*, innermost first.
 
-    Inline elements holding only a ``<br>`` stay; blocks holding only a ``<br>`` go.
-    Table cells and rows stay (an empty cell is still a cell).  *root*'s own children
-    are left to :func:`blockify`'s caller, which skips empty blocks.
+    Inline elements holding only a ``<br>`` stay; blocks holding only a ``<br>`` go.  An
+    inline element holding only white space leaves one space, as a reader saw one
+    (``a<b> </b>b`` reads "a b").  Table cells and rows stay (an empty cell is still a
+    cell).  *root*'s own children are left to :func:`blockify`'s caller, which skips
+    empty blocks.
     """
     for tag in reversed(root.find_all(True)):
         if tag.parent is not root and tag.name not in R.KEEP_EMPTY:
-            if not has_content(tag, br_counts=tag.name not in R.BLOCKS):
-                tag.decompose()
+            inline = tag.name not in R.BLOCKS
+            if not has_content(tag, br_counts=inline):
+                if inline and tag.get_text() and not tag.get_text().strip():
+                    tag.replace_with(" ")
+                else:
+                    tag.decompose()
 
 
 def blockify(soup: BeautifulSoup, nodes: Iterable[PageElement], wrap: str = "p") -> list[Tag]:
@@ -136,7 +142,15 @@ def _table_ok(table: Tag) -> bool:
 
 
 def _fix_inside(soup: BeautifulSoup, block: Tag) -> None:
-    """Inside a table, list, quote or figure: no nested <p>, no generic wrappers."""
+    """Inside a table, list, quote or figure: no nested <p>, no generic wrappers, and no
+    table that html5ever would rearrange (its cells become paragraphs, as at the top level)."""
+    for table in reversed(tags(block, {"table"})):
+        if not _table_ok(table):
+            parts = blockify(soup, table.contents)
+            if parts:
+                table.replace_with(*parts)
+            else:
+                table.extract()
     for tag in reversed(tags(block, R.P_LIKE | R.GENERIC_CONTAINERS)):
         if tag.name in R.GENERIC_CONTAINERS or has_block(tag):
             parts = blockify(soup, tag.contents, tag.name if tag.name in R.P_LIKE else "p")

@@ -75,6 +75,9 @@ class ListFigures:
     requested: int = 0
     walk_was_finished: bool = False  # the previous walk over this list reached its end
 
+    def row(self, url: str) -> dict[str, Any]:
+        return {"url": url, "requests": self.requests, "items": self.items, "failures": self.failures, "requested": self.requested}
+
 
 class ListCrawlSpider(ArticleFetcher, Spider):
     name = "crawl"
@@ -110,8 +113,7 @@ class ListCrawlSpider(ArticleFetcher, Spider):
             return
         run_id = self.crawler.settings.getint("FINEWS_RUN_ID")
         if run_id:
-            rows = [{"url": url, **{k: v for k, v in vars(f).items() if k != "walk_was_finished"}} for url, f in self.figures.items()]
-            record_run_lists(self.engine, run_id, rows)
+            record_run_lists(self.engine, run_id, [f.row(url) for url, f in self.figures.items()])
         self.engine.dispose()
 
     def list_request(self, url: str, config: dict[str, Any], page: int) -> Request:

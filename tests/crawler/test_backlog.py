@@ -116,6 +116,7 @@ def test_sigkill_at_twenty_random_moments_loses_nothing(tmp_path: Path) -> None:
         quiet = rerun_until_quiet(settings, tmp_path)
         assert_complete(tmp_path, {a.code for a in replay.articles})
         assert quiet[-1]["new"] == 0 and quiet[-1]["failed"] == 0
+        print(f"posts after each kill: {stored_after_kills}; new per rerun: {[r['new'] for r in quiet]}")
     engine = create_engine(db_url(tmp_path))
     with engine.connect() as conn:
         statuses = [row.status for row in conn.execute(select(runs.c.status).order_by(runs.c.id))]
@@ -184,8 +185,9 @@ def test_sigint_then_reruns(tmp_path: Path) -> None:
         assert run.returncode == 1, err
         assert summary(out)["status"] == "interrupted"
         assert summary(out)["new"] < 300
-        rerun_until_quiet(settings, tmp_path)
+        quiet = rerun_until_quiet(settings, tmp_path)
         assert_complete(tmp_path, {a.code for a in replay.articles})
+        print(f"stored before SIGINT took effect: {summary(out)['new']}; new per rerun: {[r['new'] for r in quiet]}")
 
 
 @pytest.fixture
@@ -212,12 +214,14 @@ def test_full_disk_then_space_returns(small_disk: Any) -> None:
         settings = write_settings(disk, columns_only(replay, max_pages=10))
         full = finews("-c", str(settings), "crawl", "--json", cwd=disk, timeout=280)
         assert full.returncode != 0, "the disk never filled: make it smaller"
-        assert len(list((disk / "site" / "_posts").glob("*.md"))) < 300
+        stored_full = len(list((disk / "site" / "_posts").glob("*.md")))
+        assert stored_full < 300
         for temporary in (disk / "site" / "_posts").glob(".*"):
             pytest.fail(f"temporary file left after the disk filled: {temporary.name}")
         grow()
-        rerun_until_quiet(settings, disk)
+        quiet = rerun_until_quiet(settings, disk)
         assert_complete(disk, {a.code for a in replay.articles})
+        print(f"posts when the disk was full: {stored_full}; new per rerun: {[r['new'] for r in quiet]}")
 
 
 def test_a_poisoned_post_path_fails_one_article_which_the_next_run_stores(tmp_path: Path) -> None:

@@ -270,6 +270,15 @@ def test_output_uses_only_the_allow_list(html: str) -> None:
                 assert tag[attr].startswith(("http://", "https://")), f"{attr}={tag[attr]!r}"
 
 
+@pytest.mark.parametrize(("html", "expected"), [
+    ("<p>a<b> </b>b</p>", "<p>a b</p>"),
+    ("<p>涨<span>&nbsp;</span>跌</p>", "<p>涨 跌</p>"),
+    ("<p><b> </b>正文</p>", "<p>正文</p>"),
+])
+def test_an_inline_element_of_white_space_leaves_one_space(html: str, expected: str) -> None:
+    assert clean_body(html, base_url="https://finance.eastmoney.com/a/1.html") == expected
+
+
 @pytest.mark.parametrize("html", _corpus())
 def test_idempotent(html: str) -> None:
     once = clean_body(html, base_url=BASE_URL)
