@@ -9,7 +9,8 @@ post files, no temporary or torn file, every post parses, the backlog is empty
 and ``finews rebuild`` changes nothing.
 
 Reliability matrix rows: B1 (SIGINT, then the rerun completes the rest), B2
-(SIGKILL, reruns), B8 (disk full), B9 (one poisoned item is retried next run).
+(SIGKILL, reruns), B8 (disk full, file size limit), B9 (one poisoned item is
+retried next run).
 """
 
 from __future__ import annotations
@@ -225,6 +226,27 @@ def test_full_disk_then_space_returns(small_disk: Any) -> None:
         quiet = rerun_until_quiet(settings, disk)
         assert_complete(disk, {a.code for a in replay.articles})
         print(f"posts when the disk was full: {stored_full}; new per rerun: {[r['new'] for r in quiet]}")
+
+
+def test_a_file_size_limit_fails_the_run_and_the_next_run_completes(tmp_path: Path) -> None:
+    """``ulimit -f``: writes past the limit fail with EFBIG (Python ignores SIGXFSZ), like a full disk."""
+    import resource
+
+    def limit_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    with ReplayServer(articles=300, page_size=50) as replay:
+        settings = write_settings(tmp_path, columns_only(replay, max_pages=10))
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env.pop("FINEWS_CONFIG", None)
+        limited = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl", "--json"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=280, preexec_fn=limit_file_size,
+        )
+        assert limited.returncode == 1, limited.stdout[-1000:] + limited.stderr[-1000:]
+        assert len(list((tmp_path / "site" / "_posts").glob("*.md"))) < 300
+        rerun_until_quiet(settings, tmp_path)
+        assert_complete(tmp_path, {a.code for a in replay.articles})
 
 
 def test_a_poisoned_post_path_fails_one_article_which_the_next_run_stores(tmp_path: Path) -> None:
