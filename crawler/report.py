@@ -36,10 +36,15 @@ class Result:
 
 
 class RunReport:
-    """Collects one :class:`Result` per code; the last word on a code wins."""
+    """Collects one :class:`Result` per code; the last word on a code wins.
 
-    def __init__(self) -> None:
+    Items (raw payloads included, some 20 KB each) are kept only with *keep_items*,
+    which ``fetch --dry-run`` needs to print the posts: a long crawl keeps one line each.
+    """
+
+    def __init__(self, *, keep_items: bool = False) -> None:
         self.results: dict[str, Result] = {}
+        self.keep_items = keep_items
 
     def connect(self, crawler: Crawler) -> RunReport:
         crawler.signals.connect(self._scraped, signal=signals.item_scraped)
@@ -49,16 +54,19 @@ class RunReport:
         return self
 
     def _scraped(self, item: ArticleItem, **_: Any) -> None:
-        self.results[item.code] = Result(item.code, item.outcome or "new", item.post_path or "", item.targets, item)
+        self.results[item.code] = Result(item.code, item.outcome or "new", item.post_path or "", item.targets, self._kept(item))
 
     def _dropped(self, item: ArticleItem, exception: BaseException, **_: Any) -> None:
         status = "quarantined" if item.quarantine else "failed"
-        self.results[item.code] = Result(item.code, status, str(exception), item.targets, item)
+        self.results[item.code] = Result(item.code, status, str(exception), item.targets, self._kept(item))
 
     def _error(self, item: ArticleItem, failure: Any, **_: Any) -> None:
         reason = f"{type(failure.value).__name__}: {failure.value}"
         logger.error("storing %s failed: %s", item.code, reason)
-        self.results[item.code] = Result(item.code, "failed", reason, item.targets, item)
+        self.results[item.code] = Result(item.code, "failed", reason, item.targets, self._kept(item))
+
+    def _kept(self, item: ArticleItem) -> ArticleItem | None:
+        return item if self.keep_items else None
 
     def _failed(self, code: str, targets: list[str], reason: str, **_: Any) -> None:
         self.results[code] = Result(code, "failed", reason, targets)

@@ -17,7 +17,7 @@ def fetch(config: AppConfig, targets: Sequence[str], *, force: bool, dry_run: bo
     # Each target's line carries its reason; Scrapy's own error log would only repeat it.
     overrides = {"FINEWS_FORCE": force, "FINEWS_DRY_RUN": dry_run, "LOG_LEVEL": "INFO" if verbose else "CRITICAL"}
     if dry_run:  # writes nothing, so it needs no lock and leaves no run record
-        report, _stats = run_spider("fetch", config, overrides, targets=list(targets))
+        report, _stats = run_spider("fetch", config, overrides, keep_items=True, targets=list(targets))
         failed = report.failed
     else:
         outcome = locked_run("fetch", "fetch", config, overrides, targets=list(targets))

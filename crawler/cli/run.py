@@ -37,14 +37,14 @@ def project_settings(config: AppConfig, overrides: dict[str, Any] | None = None)
 
 
 def run_spider(
-    spider: str, config: AppConfig, overrides: dict[str, Any] | None = None, **spider_args: Any
+    spider: str, config: AppConfig, overrides: dict[str, Any] | None = None, *, keep_items: bool = False, **spider_args: Any
 ) -> tuple[RunReport, dict[str, Any]]:
-    """Run *spider* to completion; returns the report and the final stats."""
+    """Run *spider* to completion; returns the report (with the items under *keep_items*) and the final stats."""
     settings = project_settings(config, overrides)
     process = CrawlerProcess(settings)
     logging.getLogger("scrapy").propagate = True
     crawler = process.create_crawler(spider)
-    report = RunReport().connect(crawler)
+    report = RunReport(keep_items=keep_items).connect(crawler)
     process.crawl(crawler, **spider_args)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
