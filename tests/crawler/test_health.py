@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from crawler.config import HealthConfig
 from crawler.health import ListRun, judge
 from crawler.replay import ReplayServer
 from tests.crawler.cli_helpers import finews, write_settings
+from tests.loopback import LoopbackHTTPServer, Serving
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 CONFIG = HealthConfig(max_age_s=1800, failing_runs=3)
@@ -42,7 +42,7 @@ def test_judge_lists() -> None:
     assert reasons == ["list a failed in each of the last 3 runs", "list b failed or listed nothing in each of the last 3 runs"]
 
 
-class Receiver:
+class Receiver(Serving):
     """A loopback webhook that keeps every JSON body POSTed to it."""
 
     def __init__(self) -> None:
@@ -59,21 +59,15 @@ class Receiver:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
+        super().__init__(server)
+        self.url = f"http://127.0.0.1:{server.server_port}/hook"
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    hook = Receiver()
-    yield hook
-    hook.close()
+    with Receiver() as hook:
+        yield hook
 
 
 def test_check_exit_codes_and_one_message_per_change(receiver: Receiver, tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ import ipaddress
 import json
 import os
 import socket
-import socketserver
 import ssl
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -34,6 +33,7 @@ from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
 from tests.crawler.cli_helpers import ROOT
+from tests.loopback import LoopbackHTTPServer, Serving
 
 
 @dataclass
@@ -93,19 +93,7 @@ class Handler(BaseHTTPRequestHandler):
             hit.done = time.monotonic()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def server_bind(self) -> None:
-        socketserver.TCPServer.server_bind(self)  # no reverse lookup
-        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients that vanish, TLS handshakes the client refused: part of the tests
-
-
-class Site:
+class Site(Serving):
     """A loopback HTTP server for one test; use as a context manager."""
 
     def __init__(self, routes: dict[str, Route] | None = None, *, host: str = "127.0.0.1",
@@ -114,14 +102,14 @@ class Site:
         self.default: Route = default or Reply(404, b"<html><body>404 not found</body></html>")
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
-        self._server = _Server((host, 0), Handler)
-        self._server.site = self  # type: ignore[attr-defined]
+        server = LoopbackHTTPServer((host, 0), Handler)
+        server.site = self  # type: ignore[attr-defined]
         if tls is not None:
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+        super().__init__(server)
         scheme = "https" if tls is not None else "http"
-        self.host, self.port = host, self._server.server_port
+        self.host, self.port = host, server.server_port
         self.url = f"{scheme}://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def _record(self, hit: Hit) -> None:
         with self._lock:
@@ -130,15 +118,6 @@ class Site:
     def count(self, path: str | None = None) -> int:
         with self._lock:
             return sum(1 for h in self.hits if path is None or h.path == path)
-
-    def __enter__(self) -> Site:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 def templates(site: Site, api_path: str = "/api") -> dict[str, Any]:

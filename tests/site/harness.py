@@ -28,12 +28,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer, BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.conftest import FIXTURES
+from tests.loopback import LoopbackHTTPServer, Serving
 
 CORPUS = FIXTURES / "hostile" / "payloads.json"
 PLACES = ("body", "title", "outlet", "list")
@@ -125,21 +126,13 @@ class _RecordingHandler(BaseHTTPRequestHandler):
         pass
 
 
-class _RecordingServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _RecordingServer(LoopbackHTTPServer):
     def __init__(self, address: tuple[str, int], recorder: Recorder) -> None:
         self.recorder = recorder
         super().__init__(address, _RecordingHandler)
 
-    def server_bind(self) -> None:  # no reverse DNS lookup on loopback
-        import socketserver
 
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = str(self.server_address[0]), int(self.server_address[1])
-
-
-class Recorder:
+class Recorder(Serving):
     """A loopback HTTP server that records every request and answers *status* with an empty body
     (or a 302 to *location*)."""
 
@@ -147,9 +140,9 @@ class Recorder:
         self.host, self.status, self.location, self.body = host, status, location, b""
         self._lock = threading.Lock()
         self.hits: list[Hit] = []
-        self._server = _RecordingServer((host, 0), self)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        server = _RecordingServer((host, 0), self)
+        super().__init__(server)
+        self.port = server.server_port
 
     @property
     def origin(self) -> str:
@@ -163,30 +156,13 @@ class Recorder:
         with self._lock:
             return list(self.hits)
 
-    def __enter__(self) -> Recorder:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
 
 @contextmanager
 def serve_directory(root: Path) -> Iterator[str]:
     """Serve *root* over HTTP on 127.0.0.1; yields the origin."""
-    handler = partial(_QuietFiles, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    server = LoopbackHTTPServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(root)))
+    with Serving(server):
         yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 class _QuietFiles(SimpleHTTPRequestHandler):
