@@ -96,11 +96,6 @@ def clean_body(html: str, *, base_url: str | None = None) -> str:
     root.smooth()  # merge the text pieces the unwrapping left side by side
     _normalize_text(root)
     drop_empty(root)
-    for node in root.find_all(True, recursive=False):
-        # drop_empty leaves the body's own children to blockify, which would wrap an empty inline
-        # one (``正文<b>``) into a paragraph; a second pass would then drop it (not idempotent)
-        if node.name not in R.BLOCKS and node.name not in R.KEEP_EMPTY and not has_content(node, br_counts=True):
-            node.decompose()
     lines = []
     for block in blockify(soup, root.contents):
         if _is_text_noise(block):

@@ -65,12 +65,13 @@ def drop_empty(root: Tag) -> None:
     Inline elements holding only a ``<br>`` stay; blocks holding only a ``<br>`` go.  An
     inline element holding only white space leaves one space, as a reader saw one
     (``a<b> </b>b`` reads "a b").  Table cells and rows stay (an empty cell is still a
-    cell).  *root*'s own children are left to :func:`blockify`'s caller, which skips
-    empty blocks.
+    cell).  *root*'s own block children are left to :func:`blockify`'s caller, which
+    skips empty blocks; its inline ones go here too, since blockify would wrap an empty
+    one (``正文<b>``) into a paragraph that a second pass would drop.
     """
     for tag in reversed(root.find_all(True)):
-        if tag.parent is not root and tag.name not in R.KEEP_EMPTY:
-            inline = tag.name not in R.BLOCKS
+        inline = tag.name not in R.BLOCKS
+        if (inline or tag.parent is not root) and tag.name not in R.KEEP_EMPTY:
             if not has_content(tag, br_counts=inline):
                 if inline and tag.get_text() and not tag.get_text().strip():
                     tag.replace_with(" ")
