@@ -17,7 +17,7 @@ lost, only the count.  Off in dry runs.  Stats: ``backlog/failures`` and
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -30,7 +30,6 @@ from crawler.spiders.articles import SOURCE
 from pipelines import backlog
 from pipelines.db import make_engine
 from pipelines.records import lock_writers
-from pipelines.writer import utcnow
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -86,7 +85,7 @@ class FailureLedger:
                 self.engine = make_engine(self.url)  # the spider has migrated the schema already
             with self.engine.begin() as conn:
                 lock_writers(conn)
-                row = backlog.record_failure(conn, source, code, reason, utcnow(), self.retry, ours=not counts)
+                row = backlog.record_failure(conn, source, code, reason, datetime.now(timezone.utc), self.retry, ours=not counts)
         except (SQLAlchemyError, OSError) as exc:
             logger.warning("could not record the failure of %s (%s); the next run retries it", code, exc)
             return

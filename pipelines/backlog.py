@@ -114,7 +114,8 @@ def record_failure(
         if attempts >= retry.max_attempts and row.parked_at is None:
             values["parked_at"] = now
     conn.execute(backlog.update().where(key).values(**values))
-    return _owed(conn.execute(select(backlog).where(key)).one())
+    return Owed(code, json.loads(row.hints), values.get("attempts", row.attempts), values["next_attempt_at"],
+                row.parked_at is not None or "parked_at" in values)
 
 
 def settle(conn: Connection, source: str, code: str) -> None:
