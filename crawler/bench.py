@@ -34,9 +34,9 @@ import yaml
 CRAWL = {"delay": 0, "concurrency": 16, "per_host": 16, "retries": 1, "timeout": 10, "max_pages": 1000}
 
 
-def write_settings(folder: Path, templates: dict[str, Any]) -> Path:
-    eastmoney = {k: v for k, v in templates.items() if k != "share_link"}
-    data = {"site": {"dir": "site"}, "database": {"url": "sqlite:///finews.db"}, "sources": {"eastmoney": eastmoney}, "crawl": CRAWL}
+def write_settings(folder: Path, sources: dict[str, Any]) -> Path:
+    blocks = {name: {k: v for k, v in block.items() if k != "share_link"} for name, block in sources.items()}
+    data = {"site": {"dir": "site"}, "database": {"url": "sqlite:///finews.db"}, "sources": blocks, "crawl": CRAWL}
     path = folder / "settings.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
@@ -70,23 +70,27 @@ def pipeline_rate(replay: Any, folder: Path) -> float:
     from scrapy.utils.misc import load_object
     from scrapy.utils.test import get_crawler
 
+    from crawler.config import load_config
     from crawler.items import ArticleItem
-    from crawler.settings import ITEM_PIPELINES
-    from crawler.sources.eastmoney import parse_content_api
+    from crawler.settings import ITEM_PIPELINES, scrapy_settings
 
+    config = load_config(write_settings(folder, replay.sources()))
+    (name, source), = config.sources.items()
+    parse_api = source.PARSERS["content_api"]
     items = []
     for article in replay.articles:
         if article.api != "full":
             continue
-        with urllib.request.urlopen(replay.templates()["content_api"].format(code=article.code)) as response:
-            api = parse_content_api(response.read())
+        url = source.url("content_api", article.code)
+        with urllib.request.urlopen(url) as response:
+            api: Any = parse_api(response.read(), url)
         assert api is not None
         items.append(
-            ArticleItem(source="eastmoney", code=article.code, fetched_at=datetime.now(timezone.utc), title=api.title,
+            ArticleItem(source=name, code=article.code, fetched_at=datetime.now(timezone.utc), title=api.title,
                         date_raw=api.date, outlet=api.outlet, body_html=api.body_html, base_url=api.url)
         )
     crawler = get_crawler(settings_dict={
-        "FINEWS_SHARE_LINK": "http://127.0.0.1/s?infoCode={code}", "FINEWS_BASE_URL": "",
+        **scrapy_settings(config), "FINEWS_BASE_URL": "",
         "FINEWS_DATABASE_URL": f"sqlite:///{folder}/pipelines.db", "FINEWS_SITE_DIR": str(folder / "pipelines-site"),
     })
     stages = [load_object(path).from_crawler(crawler) for path, _ in sorted(ITEM_PIPELINES.items(), key=lambda kv: kv[1])]
@@ -169,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
 def scheduler_rss(replay: Any, folder: Path, runs: int) -> tuple[int, int]:
     """Peak RSS of the scheduler process during its first two and its last two runs."""
     folder.mkdir()
-    settings = write_settings(folder, replay.templates())
+    settings = write_settings(folder, replay.sources())
     command = [sys.executable, "-m", "crawler.cli", "-c", str(settings), "schedule", "--every", "1s", "--max-runs", str(runs)]
     child = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     proc = psutil.Process(child.pid)
@@ -192,7 +196,7 @@ def scheduler_rss(replay: Any, folder: Path, runs: int) -> tuple[int, int]:
 def crawl_and_compare(replay: Any, folder: Path) -> dict[str, Any]:
     """First crawl, incremental crawl, and plain Scrapy over the first crawl's URLs."""
     folder.mkdir()
-    settings = write_settings(folder, replay.templates())
+    settings = write_settings(folder, replay.sources())
     mark = len(replay.requests)
     seconds, peak, first = crawl(folder, settings)
     urls = [f"{replay.url}{r.path}" + (f"?{urlencode(r.query)}" if r.query else "") for r in replay.requests[mark:]]

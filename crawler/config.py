@@ -15,28 +15,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import yaml
 
-from crawler.sources.eastmoney.lists import LIST_KINDS
+from crawler.config_values import ConfigError, ListConfig, check_slug, check_str, check_url
+from crawler.sources import Source, source_class
+from pipelines.db import sqlite_file
+
+__all__ = ["AppConfig", "ConfigError", "load_config", "parse_duration"]
 
 CONFIG_ENV = "FINEWS_CONFIG"
 DEFAULT_FILE = "settings.yaml"
-
-EASTMONEY_DEFAULTS: dict[str, Any] = {
-    "share_link": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
-    "content_api": "http://finews.zning.xyz/NewsData/GetNewsText.do?id={code}",
-    "article_page": "https://finance.eastmoney.com/a/{id}.html",
-    "lists": [
-        {"kind": "nodelist", "url": "http://183.136.162.242/web/webapi?type=45&count=100&newsid=1"},
-        {
-            "kind": "columns",
-            "url": "https://np-listapi.eastmoney.com/comm/web/getNewsByColumns?client=web"
-            "&biz=web_news_col&column=350&order=1&needInteractData=0&page_size=50",
-        },
-    ],
-}
+# The sources configured when settings.yaml names none; each brings its own block's defaults.
+DEFAULT_SOURCES = ("eastmoney",)
 
 # Politeness defaults for the real site: a few requests at a time, spaced out.
 CRAWL_DEFAULTS: dict[str, Any] = {
@@ -73,7 +64,7 @@ NEAR_ACTIONS = ("publish", "skip")
 DEFAULTS: dict[str, Any] = {
     "site": {"dir": "site", "base_url": "//finews.withounder.com"},
     "database": {"url": "sqlite:///finews.db"},
-    "sources": {"eastmoney": EASTMONEY_DEFAULTS},
+    "sources": {},  # filled from each source's own defaults by merge_sources
     "categories": {},
     "crawl": CRAWL_DEFAULTS,
     "dedupe": DEDUPE_DEFAULTS,
@@ -82,37 +73,8 @@ DEFAULTS: dict[str, Any] = {
     "redis": {"url": None},
 }
 
-LIST_KEYS = {"kind", "url", "max_pages", "category", "tag"}
 DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
 DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-SLUG_RE = re.compile(r"^[a-z0-9]+$")
-
-
-class ConfigError(ValueError):
-    """settings.yaml names an unknown key or holds a bad value."""
-
-
-@dataclass(frozen=True)
-class ListConfig:
-    kind: str
-    url: str
-    max_pages: int
-    category: str | None = None
-    tag: str | None = None
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    share_link: str
-    content_api: str
-    article_page: str
-    lists: tuple[ListConfig, ...]
-
-    def hosts(self) -> frozenset[str]:
-        """Every host (with port) that a template names: the only hosts the crawler fetches."""
-        urls = [self.content_api, self.article_page, *(lst.url for lst in self.lists)]
-        return frozenset(urlsplit(u).netloc.lower() for u in urls)
-
 
 @dataclass(frozen=True)
 class CrawlConfig:
@@ -147,13 +109,21 @@ class AppConfig:
     site_dir: Path
     base_url: str
     database_url: str
-    eastmoney: SourceConfig
+    sources: Mapping[str, Source]  # by name, in settings order
     categories: Mapping[str, str] = field(default_factory=dict)
     crawl: CrawlConfig = field(default_factory=lambda: _crawl(CRAWL_DEFAULTS, "crawl", ""))
-    redis_url: str | None = None
     dedupe: DedupeConfig = field(default_factory=lambda: _dedupe(DEDUPE_DEFAULTS, ""))
     health: HealthConfig = field(default_factory=lambda: _health(HEALTH_DEFAULTS, ""))
     webhook_url: str | None = None
+
+    @property
+    def lists(self) -> tuple[ListConfig, ...]:
+        """The lists of every enabled source, in settings order: what ``crawl`` walks."""
+        return tuple(lst for source in self.sources.values() if source.enabled for lst in source.lists)
+
+    def hosts(self) -> frozenset[str]:
+        """The hosts of every enabled source: the only hosts the crawler fetches."""
+        return frozenset().union(*(source.hosts() for source in self.sources.values() if source.enabled))
 
 
 def find_config(path: str | Path | None = None) -> Path | None:
@@ -182,7 +152,9 @@ def load_config(path: str | Path | None = None) -> AppConfig:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as exc:
             raise ConfigError(f"{file}: not valid YAML: {_yaml_reason(exc)}") from exc
+    sources = data.pop("sources", None) if isinstance(data, dict) else None
     merged = merge(DEFAULTS, data, "", where)
+    merged["sources"] = merge_sources(sources, where)
     base = file.resolve().parent if file is not None else Path.cwd()
     return build(merged, base, where, file.resolve() if file else None)
 
@@ -207,24 +179,45 @@ def merge(defaults: Any, override: Any, key: str, where: str) -> Any:
     return override
 
 
+def merge_sources(override: Any, where: str) -> dict[str, tuple[type[Source], dict[str, Any]]]:
+    """Each configured source's class and merged block: the default sources, then those the file adds.
+
+    A block may name its source's package with ``module`` (default
+    ``crawler.sources.<name>``), so a source outside this package is registered by
+    settings alone.
+    """
+    if override is None:
+        override = {}
+    if not isinstance(override, dict):
+        raise ConfigError(f"{where}: sources must be a mapping")
+    out: dict[str, tuple[type[Source], dict[str, Any]]] = {}
+    for name in [*DEFAULT_SOURCES, *(n for n in override if n not in DEFAULT_SOURCES)]:
+        block = override.get(name)
+        if block is None:
+            block = {}
+        if not isinstance(block, dict):
+            raise ConfigError(f"{where}: sources.{name} must be a mapping")
+        module = block.get("module")
+        if module is not None:
+            check_str(module, f"sources.{name}.module", where)
+        try:
+            cls = source_class(str(name), module)
+        except LookupError as exc:
+            raise ConfigError(f"{where}: sources.{name}: {exc}") from None
+        extra = {k: block[k] for k in ("module", "enabled") if k in block}
+        rest = {k: v for k, v in block.items() if k not in extra}
+        out[str(name)] = (cls, {**merge(dict(cls.DEFAULTS), rest, f"sources.{name}", where), **extra})
+    return out
+
+
 def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> AppConfig:
     """Validate the merged mapping and turn it into an :class:`AppConfig`."""
     site = data["site"]
-    site_dir = Path(_str(site["dir"], "site.dir", where))
-    base_url = _str(site["base_url"], "site.base_url", where, empty=True).rstrip("/")
-    em = data["sources"]["eastmoney"]
+    site_dir = Path(check_str(site["dir"], "site.dir", where))
+    base_url = check_str(site["base_url"], "site.base_url", where, empty=True).rstrip("/")
     crawl = _crawl(data["crawl"], "crawl", where)
-    source = SourceConfig(
-        share_link=_template(em["share_link"], "sources.eastmoney.share_link", "{code}", where),
-        content_api=_template(em["content_api"], "sources.eastmoney.content_api", "{code}", where),
-        article_page=_template(em["article_page"], "sources.eastmoney.article_page", "{id}", where),
-        lists=tuple(_list(entry, i, crawl.max_pages, where) for i, entry in enumerate(_seq(em["lists"], where))),
-    )
-    categories = {}
-    for outlet, slug in (data["categories"] or {}).items():
-        if not isinstance(slug, str) or not SLUG_RE.match(slug):
-            raise ConfigError(f"{where}: categories.{outlet} must be a slug of a-z and 0-9, got {slug!r}")
-        categories[str(outlet)] = slug
+    sources = {name: cls.configure(block, max_pages=crawl.max_pages, where=where) for name, (cls, block) in data["sources"].items()}
+    categories = {str(outlet): check_slug(slug, f"categories.{outlet}", where) for outlet, slug in (data["categories"] or {}).items()}
     redis_url = data["redis"]["url"]
     if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"{where}: redis.url must be a redis:// URL or null, got {redis_url!r}")
@@ -236,18 +229,17 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
         site_dir=site_dir if site_dir.is_absolute() else base / site_dir,
         base_url=base_url,
         database_url=_database_url(data["database"]["url"], base, where),
-        eastmoney=source,
+        sources=sources,
         categories=categories,
         crawl=crawl,
-        redis_url=redis_url,
         dedupe=_dedupe(data["dedupe"], where),
         health=_health(data["health"], where),
-        webhook_url=None if data["alerts"]["webhook_url"] is None else _url(data["alerts"]["webhook_url"], "alerts.webhook_url", where),
+        webhook_url=None if data["alerts"]["webhook_url"] is None else check_url(data["alerts"]["webhook_url"], "alerts.webhook_url", where),
     )
 
 
 def _database_url(value: Any, base: Path, where: str) -> str:
-    url = _str(value, "database.url", where)
+    url = check_str(value, "database.url", where)
     try:
         from sqlalchemy.engine import make_url
 
@@ -256,10 +248,9 @@ def _database_url(value: Any, base: Path, where: str) -> str:
         raise ConfigError(f"{where}: database.url is not a database URL: {url!r}") from exc
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
         raise ConfigError(f"{where}: database.url must be sqlite or postgresql, got {parsed.drivername!r}")
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        db = Path(parsed.database)
-        if not db.is_absolute():
-            url = parsed.set(database=str(base / db)).render_as_string(hide_password=False)
+    db = sqlite_file(url)
+    if db is not None and not db.is_absolute():
+        url = parsed.set(database=str(base / db)).render_as_string(hide_password=False)
     return url
 
 
@@ -280,7 +271,7 @@ def _crawl(raw: Mapping[str, Any], key: str, where: str) -> CrawlConfig:
         timeout=num("timeout", float, 0.1),
         max_pages=num("max_pages", int, 1),
         max_size_mb=num("max_size_mb", int, 1),
-        user_agent=_str(raw["user_agent"], f"{key}.user_agent", where),
+        user_agent=check_str(raw["user_agent"], f"{key}.user_agent", where),
         max_attempts=num("max_attempts", int, 1),
         backoff_s=_duration(raw["backoff"], f"{key}.backoff", where, zero=True),
     )
@@ -325,55 +316,6 @@ def _dedupe(raw: Mapping[str, Any], where: str) -> DedupeConfig:
     if isinstance(days, bool) or not isinstance(days, (int, float)) or days < 0:
         raise ConfigError(f"{where}: dedupe.near_window_days must be a number of days, at least 0, got {days!r}")
     return DedupeConfig(near_duplicates=action, near_similarity=float(similarity), near_window_days=float(days))
-
-
-def _list(entry: Any, index: int, max_pages: int, where: str) -> ListConfig:
-    key = f"sources.eastmoney.lists[{index}]"
-    if not isinstance(entry, dict):
-        raise ConfigError(f"{where}: {key} must be a mapping with kind and url")
-    unknown = set(entry) - LIST_KEYS
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {key}.{sorted(unknown)[0]} (known: {', '.join(sorted(LIST_KEYS))})")
-    kind = entry.get("kind")
-    if kind not in LIST_KINDS:
-        raise ConfigError(f"{where}: {key}.kind must be one of {', '.join(LIST_KINDS)}, got {kind!r}")
-    pages = entry.get("max_pages", max_pages)
-    if isinstance(pages, bool) or not isinstance(pages, int) or pages < 1:
-        raise ConfigError(f"{where}: {key}.max_pages must be a whole number >= 1, got {pages!r}")
-    category = entry.get("category")
-    if category is not None and (not isinstance(category, str) or not SLUG_RE.match(category)):
-        raise ConfigError(f"{where}: {key}.category must be a slug of a-z and 0-9, got {category!r}")
-    tag = entry.get("tag")
-    if tag is not None and (not isinstance(tag, str) or not tag.strip()):
-        raise ConfigError(f"{where}: {key}.tag must be a non-empty string, got {tag!r}")
-    return ListConfig(kind=kind, url=_url(entry.get("url"), f"{key}.url", where), max_pages=pages, category=category, tag=tag)
-
-
-def _template(value: Any, key: str, placeholder: str, where: str) -> str:
-    url = _url(value, key, where)
-    if placeholder not in url:
-        raise ConfigError(f"{where}: {key} must contain {placeholder}, got {url!r}")
-    return url
-
-
-def _url(value: Any, key: str, where: str) -> str:
-    url = _str(value, key, where)
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{where}: {key} must be an http(s) URL, got {url!r}")
-    return url
-
-
-def _str(value: Any, key: str, where: str, *, empty: bool = False) -> str:
-    if not isinstance(value, str) or (not empty and not value.strip()):
-        raise ConfigError(f"{where}: {key} must be a {'' if empty else 'non-empty '}string, got {value!r}")
-    return value
-
-
-def _seq(value: Any, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ConfigError(f"{where}: sources.eastmoney.lists must be a list")
-    return value
 
 
 def _yaml_reason(exc: yaml.YAMLError) -> str:

@@ -3,7 +3,7 @@
 An article fails when no source gave it (``target_failed``), when a stage
 raised (``item_error``) or when a stage dropped it for a reason other than
 quarantine (``item_dropped``).  Each failure of an owed article is recorded with
-its reason through :func:`pipelines.backlog.record_failure`: it backs off, and
+its reason through ``Storage.record_failure``: it backs off, and
 the attempt that reaches ``FINEWS_MAX_ATTEMPTS`` parks it.  Failures of our own
 storage (an ``OSError`` such as a full disk, a database error) are recorded
 without counting: the article is not at fault.
@@ -22,14 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.report import target_failed
-from crawler.spiders.articles import SOURCE
-from pipelines import backlog
-from pipelines.db import make_engine
-from pipelines.records import lock_writers
+from pipelines.backlog import Retry
+from pipelines.storage import Storage
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -45,11 +42,11 @@ def ours(error: BaseException) -> bool:
 
 
 class FailureLedger:
-    def __init__(self, crawler: Crawler, url: str, retry: backlog.Retry) -> None:
+    def __init__(self, crawler: Crawler, url: str, retry: Retry) -> None:
         self.crawler = crawler
         self.url = url
         self.retry = retry
-        self.engine: Engine | None = None
+        self.storage: Storage | None = None
         crawler.signals.connect(self.no_article, signal=target_failed)
         crawler.signals.connect(self.stage_raised, signal=signals.item_error)
         crawler.signals.connect(self.dropped, signal=signals.item_dropped)
@@ -60,14 +57,16 @@ class FailureLedger:
         s = crawler.settings
         if s.getbool("FINEWS_DRY_RUN") or not s.get("FINEWS_DATABASE_URL"):
             raise NotConfigured("nothing is stored, so no failure is remembered")
-        retry = backlog.Retry(
-            max_attempts=s.getint("FINEWS_MAX_ATTEMPTS", backlog.MAX_ATTEMPTS),
-            backoff=timedelta(seconds=s.getfloat("FINEWS_BACKOFF_SECONDS", backlog.BACKOFF.total_seconds())),
+        defaults = Retry()
+        retry = Retry(
+            max_attempts=s.getint("FINEWS_MAX_ATTEMPTS", defaults.max_attempts),
+            backoff=timedelta(seconds=s.getfloat("FINEWS_BACKOFF_SECONDS", defaults.backoff.total_seconds())),
         )
         return cls(crawler, s.get("FINEWS_DATABASE_URL"), retry)
 
-    def no_article(self, code: str, targets: list[str], reason: str, **_: Any) -> None:
-        self.record(SOURCE, code, reason, counts=True)
+    def no_article(self, source: str | None, code: str, targets: list[str], reason: str, **_: Any) -> None:
+        if source is not None:  # None: the target named no article, so nothing can be owed
+            self.record(source, code, reason, counts=True)
 
     def stage_raised(self, item: ArticleItem, failure: Any, **_: Any) -> None:
         error = failure.value
@@ -81,11 +80,9 @@ class FailureLedger:
         stats = self.crawler.stats
         assert stats is not None
         try:
-            if self.engine is None:
-                self.engine = make_engine(self.url)  # the spider has migrated the schema already
-            with self.engine.begin() as conn:
-                lock_writers(conn)
-                row = backlog.record_failure(conn, source, code, reason, datetime.now(timezone.utc), self.retry, ours=not counts)
+            if self.storage is None:
+                self.storage = Storage.acquire(self.url)
+            row = self.storage.record_failure(source, code, reason, datetime.now(timezone.utc), self.retry, ours=not counts)
         except (SQLAlchemyError, OSError) as exc:
             logger.warning("could not record the failure of %s (%s); the next run retries it", code, exc)
             return
@@ -97,5 +94,5 @@ class FailureLedger:
             logger.warning("%s parked after %d failed attempts: %s", code, row.attempts, reason)
 
     def close(self, **_: Any) -> None:
-        if self.engine is not None:
-            self.engine.dispose()
+        if self.storage is not None:
+            self.storage.release()

@@ -8,8 +8,8 @@ Unhealthy, with one reason each, when:
   nothing in each of the last ``health.failing_runs`` finished crawl runs.
 
 A finished run is one with an end time: ok, failed or interrupted; a killed run
-never finished.  :func:`assess` reads what it needs from the ``runs`` and
-``run_lists`` tables; :func:`judge` is the pure rule.
+never finished.  :func:`assess` asks the storage for the runs' figures;
+:func:`judge` is the pure rule.
 """
 
 from __future__ import annotations
@@ -19,19 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
-
 from crawler.config import HealthConfig
-from pipelines.models import run_lists, runs
+from pipelines.storage import ListRun, Storage
 
-
-@dataclass(frozen=True)
-class ListRun:
-    """One list in one finished run."""
-
-    run_id: int
-    items: int
-    failures: int
+__all__ = ["Health", "ListRun", "assess", "judge", "to_json"]
 
 
 @dataclass(frozen=True)
@@ -75,22 +66,13 @@ def judge(
     return Health(reasons)
 
 
-def assess(conn: Connection, list_urls: Sequence[str], now: datetime, config: HealthConfig) -> Health:
-    """The health of the crawl runs recorded on *conn*, for the lists configured now.
+def assess(storage: Storage, list_urls: Sequence[str], now: datetime, config: HealthConfig) -> Health:
+    """The health of the crawl runs recorded in *storage*, for the lists configured now.
 
     A list is judged on the last ``failing_runs`` finished runs; when one of them
     stopped before reaching the list (no figures), the list is not judged yet.
     """
-    finished = (runs.c.command == "crawl") & runs.c.finished_at.is_not(None)
-    last_finished = conn.execute(select(runs.c.finished_at).where(finished).order_by(runs.c.finished_at.desc()).limit(1)).scalar()
-    recent_ids = [row.id for row in conn.execute(select(runs.c.id).where(finished).order_by(runs.c.id.desc()).limit(config.failing_runs))]
-    history: dict[str, list[ListRun]] = {url: [] for url in list_urls}
-    if recent_ids:
-        rows = conn.execute(
-            select(run_lists).where(run_lists.c.run_id.in_(recent_ids) & run_lists.c.url.in_(list(list_urls))).order_by(run_lists.c.run_id.desc())
-        )
-        for row in rows:
-            history[row.url].append(ListRun(row.run_id, row.items, row.failures))
+    last_finished, history = storage.list_history(list_urls, config.failing_runs)
     return judge(last_finished, history, now, config)
 
 

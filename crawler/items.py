@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pipelines.post import CategoryChoice, Post
 
 Outcome = Literal["new", "updated", "unchanged", "duplicate"]
 
@@ -19,7 +22,7 @@ Outcome = Literal["new", "updated", "unchanged", "duplicate"]
 class ArticleItem:
     # --- source fields, set by the spider ---------------------------------
     source: str
-    code: str  # infoCode: "NW" + 18 digits
+    code: str  # the source's article code (Source.CODE_PATTERN)
     fetched_at: datetime  # aware, UTC; anchor for relative dates
     targets: list[str] = field(default_factory=list)  # what the user or list named
     title: str | None = None
@@ -36,7 +39,8 @@ class ArticleItem:
     # --- derived fields, set by the pipelines -----------------------------
     html: str | None = None  # cleaned, sanitized body, one block per line
     published: datetime | None = None  # aware (Beijing offset)
-    post: object | None = None  # pipelines.post.Post
+    category_choice: CategoryChoice | None = None  # set by the post stage with the post
+    post: Post | None = None
     quarantine: str | None = None  # reason; the item is never published
     outcome: Outcome | None = None
     post_path: str | None = None  # path of the written (or existing) post
@@ -45,8 +49,3 @@ class ArticleItem:
         """Mark the item as unpublishable; the first reason wins."""
         if self.quarantine is None:
             self.quarantine = reason
-
-    @property
-    def article_id(self) -> str:
-        """The 18-digit article id that names the same article as ``code``."""
-        return self.code[2:]

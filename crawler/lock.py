@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from crawler.config import AppConfig
+from pipelines.db import sqlite_file
 
 LOCK_NAME = ".finews.lock"
 
@@ -28,9 +27,9 @@ class LockBusy(RuntimeError):
 
 def lock_paths(config: AppConfig) -> list[Path]:
     paths = [config.site_dir / LOCK_NAME]
-    url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        paths.append(Path(url.database + ".lock"))
+    database = sqlite_file(config.database_url)
+    if database is not None:
+        paths.append(Path(f"{database}.lock"))
     return paths
 
 

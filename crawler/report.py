@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-target_failed = object()  # signal(code: str, targets: list[str], reason: str)
+target_failed = object()  # signal(source: str | None, code: str, targets: list[str], reason: str); None: no source named it
 
 STATUSES = ("new", "updated", "unchanged", "duplicate", "failed", "quarantined")
 

@@ -1,16 +1,21 @@
-"""Scrapy settings for finews: fixed project settings plus the settings.yaml overlay.
+"""Scrapy settings for finews: the fixed project settings, and how settings.yaml reaches Scrapy.
 
-``scrapy crawl`` and the ``finews`` CLI both read this module (scrapy.cfg names it).
-It loads the settings file once (``$FINEWS_CONFIG`` or ``./settings.yaml``) and
-exports it as ``FINEWS_*`` keys; components read only those keys, through
-``from_crawler``.
+``scrapy crawl`` and the ``finews`` CLI both read this module (scrapy.cfg names it);
+importing it reads no file.  Whoever starts the process loads settings.yaml once
+and hands it over as the ``FINEWS_*`` keys of :func:`scrapy_settings`: the CLI
+directly; under ``scrapy crawl``, :func:`load_settings_file` does it when the
+crawler is created (``$FINEWS_CONFIG`` or ``./settings.yaml``), unless the keys
+are there already.  Components read only those keys, through ``from_crawler``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crawler.config import AppConfig, load_config
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+    from crawler.config import AppConfig
 
 BOT_NAME = "finews"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -59,23 +64,18 @@ DOWNLOAD_DELAY_JITTER = 0
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
 
 def scrapy_settings(config: AppConfig) -> dict[str, Any]:
     """The ``FINEWS_*`` keys and the Scrapy knobs that settings.yaml controls."""
     crawl = config.crawl
-    em = config.eastmoney
     return {
-        "FINEWS_CONFIG_PATH": str(config.path) if config.path else None,
         "FINEWS_SITE_DIR": str(config.site_dir),
         "FINEWS_BASE_URL": config.base_url,
         "FINEWS_DATABASE_URL": config.database_url,
-        "FINEWS_SHARE_LINK": em.share_link,
-        "FINEWS_CONTENT_API": em.content_api,
-        "FINEWS_ARTICLE_PAGE": em.article_page,
-        "FINEWS_LISTS": [vars(lst) for lst in em.lists],
-        "FINEWS_ALLOWED_HOSTS": sorted(em.hosts()),
+        "FINEWS_SOURCES": dict(config.sources),
+        "FINEWS_LISTS": [vars(lst) for lst in config.lists],
+        "FINEWS_ALLOWED_HOSTS": sorted(config.hosts()),
         "FINEWS_CATEGORIES": dict(config.categories),
         "FINEWS_NEAR_DUPLICATES": config.dedupe.near_duplicates,
         "FINEWS_NEAR_SIMILARITY": config.dedupe.near_similarity,
@@ -93,4 +93,22 @@ def scrapy_settings(config: AppConfig) -> dict[str, Any]:
     }
 
 
-globals().update(scrapy_settings(load_config()))
+
+def load_settings_file(settings: BaseSettings) -> None:
+    """Under ``scrapy crawl``: settings.yaml as ``FINEWS_*`` keys, unless the process's starter set them.
+
+    Called from the spiders' ``update_settings``, while Scrapy creates the crawler:
+    a bad file stops ``scrapy crawl`` with its one-line reason (Scrapy's usage
+    error, exit 2), before anything is fetched.
+    """
+    if settings.get("FINEWS_SOURCES") is not None:
+        return  # the finews CLI loaded the file and set the keys itself
+    from scrapy.exceptions import UsageError
+
+    from crawler.config import ConfigError, load_config
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc), print_help=False) from None
+    settings.setdict(scrapy_settings(config), priority="spider")

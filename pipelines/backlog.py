@@ -28,11 +28,14 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
+from crawler.config import CRAWL_DEFAULTS, parse_duration
 from pipelines.models import backlog, list_walks
 from pipelines.records import insert_ignore
 
-MAX_ATTEMPTS = 3
-BACKOFF = timedelta(minutes=15)  # after the first failure; four times longer after each further one
+# settings.yaml's crawl.max_attempts and crawl.backoff (after the first failure;
+# BACKOFF_FACTOR times longer after each further one).
+MAX_ATTEMPTS: int = CRAWL_DEFAULTS["max_attempts"]
+BACKOFF = timedelta(seconds=parse_duration(CRAWL_DEFAULTS["backoff"]))
 BACKOFF_FACTOR = 4
 
 

@@ -1,7 +1,8 @@
-"""The cleaning stage: raw Eastmoney body HTML → sanitized body, one block per line (SPEC §7).
+"""The cleaning stage: raw body HTML → sanitized body, one block per line (SPEC §7).
 
-``clean_body`` is a pure function; ``CleanPipeline`` applies it to ``ArticleItem.body_html``
-and quarantines items whose body is empty afterwards.  Reads no settings.
+``clean_body`` is a pure function of the body and its source's :class:`NoiseRules`;
+``CleanPipeline`` applies it to ``ArticleItem.body_html`` with the rules of the item's
+source and quarantines items whose body is empty afterwards.  Reads ``FINEWS_SOURCES``.
 
 BeautifulSoup with the ``lxml`` tree builder does the structural work.  lxml closes an
 open ``<p>`` when another block starts, as browsers and nh3's html5ever do, so the stray
@@ -16,7 +17,7 @@ import logging
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
@@ -24,6 +25,8 @@ import nh3
 from bs4 import BeautifulSoup, Comment, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 from bs4.element import PageElement, PreformattedString, Tag
 
+from crawler.sources import configured_sources
+from crawler.sources.noise import NoiseRules
 from pipelines import clean_rules as R
 from pipelines.clean_blocks import (
     BodyTooComplex,
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
     from crawler.items import ArticleItem
+    from crawler.sources import Source
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +59,13 @@ _CLEANER = nh3.Cleaner(
 )
 _WS = re.compile(r"\s+")  # Unicode-aware: also U+3000 and NBSP
 _HIDDEN = re.compile(r"display:none|visibility:hidden")
-_EDITOR = re.compile(R.EDITOR_PATTERN)
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
 
 
-def clean_body(html: str, *, base_url: str | None = None) -> str:
+def clean_body(html: str, *, noise: NoiseRules, base_url: str | None = None) -> str:
     """Return the cleaned, sanitized body of one article, or "" when nothing is left.
+
+    *noise* are the rules of the article's source (what of its markup is not the article).
 
     *html* is the raw body (content API ``text``/``content``, or the inner HTML of
     ``div#ContentBody``, pages joined), valid Unicode: lxml refuses a lone surrogate with
@@ -85,11 +90,12 @@ def clean_body(html: str, *, base_url: str | None = None) -> str:
     if root is None:
         return ""
     check_budget(root)
-    _drop_kline_blocks(soup)
+    for start, end in noise.cut_between:
+        _cut_between(soup, start, end)
     for node in soup.find_all(string=lambda s: isinstance(s, PreformattedString)):
         node.extract()  # comments, CDATA, doctypes, processing instructions
-    _drop_noise(root)
-    _unwrap_links(root, base_url)
+    _drop_noise(root, noise)
+    _unwrap_links(root, base_url, noise)
     _fix_images(root, base_url)
     for tag in tags(root, R.RENAME):
         tag.name = R.RENAME[tag.name]
@@ -97,11 +103,12 @@ def clean_body(html: str, *, base_url: str | None = None) -> str:
     _normalize_text(root)
     drop_empty(root)
     lines = []
+    editor = re.compile(noise.editor_pattern) if noise.editor_pattern else None
     for block in blockify(soup, root.contents):
-        if _is_text_noise(block):
+        if _is_text_noise(block, noise, editor):
             continue
         for leaf in tags(block, R.BLOCKS):
-            if not leaf.decomposed and _is_text_noise(leaf):
+            if not leaf.decomposed and _is_text_noise(leaf, noise, editor):
                 leaf.decompose()
         trim(block)
         if has_content(block):
@@ -119,16 +126,16 @@ def _parse(html: str) -> BeautifulSoup:
         return BeautifulSoup(html or "", "lxml")
 
 
-def _drop_kline_blocks(soup: BeautifulSoup) -> None:
-    """Remove everything between each K-line start comment and the next end comment.
+def _cut_between(soup: BeautifulSoup, start_marker: str, end_marker: str) -> None:
+    """Remove everything between each *start_marker* comment and the next *end_marker* comment.
 
     Walks document order, so the two comments need not be siblings; an unmatched start
     removes nothing (a truncated body keeps its text).
     """
-    for start in soup.find_all(string=lambda s: isinstance(s, Comment) and s.strip() == R.KLINE_START):
+    for start in soup.find_all(string=lambda s: isinstance(s, Comment) and s.strip() == start_marker):
         between: list[PageElement] = []
         for node in start.next_elements:
-            if isinstance(node, Comment) and node.strip() == R.KLINE_END:
+            if isinstance(node, Comment) and node.strip() == end_marker:
                 keep = {id(parent) for parent in node.parents}
                 for victim in between:
                     if id(victim) not in keep:
@@ -137,39 +144,40 @@ def _drop_kline_blocks(soup: BeautifulSoup) -> None:
             between.append(node)
 
 
-def _drop_noise(root: Tag) -> None:
-    victims = [*tags(root, R.DROP_TAGS), *root.select(R.NOISE_SELECTOR)]
-    victims += [img.find_parent("a") or img for img in root.select(R.AD_CLOSE_IMG)]
-    victims += [tag for tag in root.find_all(True) if _is_hidden_or_ad(tag)]
+def _drop_noise(root: Tag, noise: NoiseRules) -> None:
+    victims = [*tags(root, R.DROP_TAGS), *(root.select(noise.drop_selector) if noise.drop_selector else ())]
+    if noise.ad_close_images:
+        victims += [img.find_parent("a") or img for img in root.select(noise.ad_close_images)]
+    victims += [tag for tag in root.find_all(True) if _is_hidden_or_ad(tag, noise)]
     for tag in victims:
         if not tag.decomposed:
             tag.decompose()
 
 
-def _is_hidden_or_ad(tag: Tag) -> bool:
+def _is_hidden_or_ad(tag: Tag, noise: NoiseRules) -> bool:
     style = "".join(str(tag.get("style") or "").split()).lower()
     return bool(
         _HIDDEN.search(style)
         or tag.has_attr("hidden")
-        or any(c.startswith(R.AD_CLASS_PREFIX) for c in tag.get("class") or [])
-        or (tag.name == "a" and _host_in(tag.get("href"), R.PROMO_HOSTS))
+        or any(c.startswith(noise.ad_class_prefixes) for c in tag.get("class") or [])
+        or (tag.name == "a" and _host_in(tag.get("href"), noise.promo_hosts))
     )
 
 
-def _unwrap_links(root: Tag, base_url: str | None) -> None:
-    """Unwrap stock/keyword markup and links that cannot stay; drop promo links."""
-    for tag in root.select(R.UNWRAP_SELECTOR):
+def _unwrap_links(root: Tag, base_url: str | None, noise: NoiseRules) -> None:
+    """Unwrap the source's stock/keyword markup and links that cannot stay; drop promo links."""
+    for tag in root.select(noise.unwrap_selector) if noise.unwrap_selector else ():
         tag.unwrap()
     for tag in root.find_all(R.INLINE_WRAPPERS):
         tag.unwrap()
     for a in root.find_all("a"):
         if a.decomposed:
             continue
-        if any(phrase in _WS.sub("", a.get_text()) for phrase in R.PROMO_PHRASES):
+        if any(phrase in _WS.sub("", a.get_text()) for phrase in noise.promo_phrases):
             a.decompose()
             continue
         href = _absolute(a.get("href"), base_url)
-        if href is None or _host_in(href, R.QUOTE_HOSTS):
+        if href is None or _host_in(href, noise.quote_hosts):
             a.unwrap()  # quote pages, anchors, javascript: etc.: the text is what matters
         else:
             a["href"] = href
@@ -217,15 +225,15 @@ def _host_in(url: object, hosts: Iterable[str]) -> bool:
     return any(host == h or host.endswith("." + h) for h in hosts)
 
 
-def _is_text_noise(tag: Tag) -> bool:
-    """A leaf block that is a disclaimer, or a short promo, WeChat-QR or editor line."""
+def _is_text_noise(tag: Tag, noise: NoiseRules, editor: re.Pattern[str] | None) -> bool:
+    """A leaf block that is a disclaimer, or a short marker (promo, share) or editor line."""
     if has_block(tag):
         return False  # a wrapper's text is its children's business
     text = _WS.sub("", tag.get_text())
-    if text.startswith(R.DISCLAIMER_PREFIXES):
+    if noise.disclaimer_prefixes and text.startswith(noise.disclaimer_prefixes):
         return True
     short = len(text) <= R.SHORT_BLOCK_CHARS
-    return short and (any(m in text for m in R.NOISE_MARKERS) or _EDITOR.match(text) is not None)
+    return short and (any(m in text for m in noise.short_block_markers) or (editor is not None and editor.match(text) is not None))
 
 
 def _normalize_text(root: Tag) -> None:
@@ -242,19 +250,20 @@ class CleanPipeline:
     quarantined by an earlier stage pass through untouched.
     """
 
-    def __init__(self, stats: StatsCollector | None = None) -> None:
+    def __init__(self, sources: Mapping[str, Source], stats: StatsCollector | None = None) -> None:
+        self.sources = sources
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CleanPipeline:
-        return cls(crawler.stats)
+        return cls(configured_sources(crawler.settings), crawler.stats)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         if item.quarantine is not None:
             return item
         self._inc("clean/items")
         try:
-            item.html = clean_body(item.body_html or "", base_url=item.base_url)
+            item.html = clean_body(item.body_html or "", noise=self.sources[item.source].NOISE, base_url=item.base_url)
         except BodyTooComplex as exc:
             logger.warning("article %s: %s", item.code, exc)
             item.set_quarantine(str(exc))

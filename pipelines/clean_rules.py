@@ -1,6 +1,5 @@
-"""Data for :mod:`pipelines.clean`: the sanitizer allow-list, tag classes, noise selectors
-and text markers (SPEC §5.1, §5.3, §7).  No code lives here, so adding a marker or a
-selector never touches the cleaning logic.
+"""Data for :mod:`pipelines.clean`: the sanitizer allow-list, tag classes and the work budget
+(SPEC §7).  No code lives here; each source's noise rules live in its own folder.
 """
 
 from __future__ import annotations
@@ -84,42 +83,11 @@ MAX_DEPTH = 100
 MAX_CHILDREN = 5_000  # of any one element
 MAX_NODES = 100_000  # tags and strings
 
-# --- noise (SPEC §5.1, §5.3) ---------------------------------------------------------
-NOISE_SELECTOR = ", ".join([
-    'span[id^="quote_"]', ".em_xuangu", ".statement", ".editor", "div.zwothers",
-    "p.res-edit", ".b-review",
-])
-AD_CLASS_PREFIX = "ad_context"  # div.ad_context, ad_context_1, …: any class token
-AD_CLOSE_IMG = "img.em_handle_adv_close"  # the ad image; its enclosing <a> goes too
-PROMO_HOSTS = ("acttg.eastmoney.com",)  # account-opening / campaign landing pages
-KLINE_START, KLINE_END = "EM_StockImg_Start", "EM_StockImg_End"
-
-# Stock, board and data-keyword links/spans: unwrapped to their text.
-UNWRAP_SELECTOR = ", ".join([
-    'span[id^="stock_"]', "a.keytip", "span.em_stock_key_common", 'span[id^="bk_"]',
-    'span[id^="Info."]', "a.infokey", "a[data-code]",
-])
-QUOTE_HOSTS = ("quote.eastmoney.com", "data.eastmoney.com")  # and their subdomains
-
-# Text rules apply to "leaf" blocks (no block inside) only, and the marker rules only to
-# short ones, so a normal paragraph that merely mentions 开户 or 扫一扫 stays.
+# --- noise (SPEC §7) ----------------------------------------------------------------
+# A source's own noise is its business (crawler/sources/<name>/, NoiseRules).  Text rules
+# apply to "leaf" blocks (no block inside) only, and the marker rules only to short ones,
+# so a normal paragraph that merely mentions a marker stays.
 SHORT_BLOCK_CHARS = 80
-# Call-to-action phrases of the open-account / app / AI-assistant promos; a link whose text
-# holds one is dropped whatever its length.  Deliberately not bare "开户", "手机开户",
-# "AI助手" or "东方财富APP": "券商手机开户占比提升" or "某公司发布AI助手" are news.
-PROMO_PHRASES = (
-    "东方财富证券开户", "东方财富证券手机开户", "一站式开户", "免费开户", "立即开户",
-    "极速开户", "一键开户", "点击开户", "开户福利", "在东方财富看资讯行情",
-    "下载东方财富APP", "问问妙想", "立即免费体验",
-)
-# The WeChat share instructions, whole or split over two lines; not bare "扫一扫".
-QR_MARKERS = (
-    "打开微信", "点击底部的“发现”", '点击底部的"发现"', "使用“扫一扫”", '使用"扫一扫"',
-    "分享至朋友圈",
-)
-NOISE_MARKERS = PROMO_PHRASES + QR_MARKERS
-DISCLAIMER_PREFIXES = ("郑重声明", "风险提示及免责条款", "免责声明", "市场有风险，投资需谨慎")
-EDITOR_PATTERN = r"^[（(]?\s*(责任编辑|编辑)[:：]"  # "（责任编辑：xx）", short blocks only
 
 # --- images (SPEC §7.5) --------------------------------------------------------------
 LAZY_SRC_ATTRS = ("data-src", "data-original")  # win over src, which is a placeholder

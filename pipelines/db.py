@@ -1,7 +1,9 @@
 """Engine set-up and schema migration for SQLite and PostgreSQL.
 
-``open_database(url)`` returns an engine whose schema is migrated to the newest
-revision (Alembic, ``pipelines/migrations``).  SQLite runs in WAL mode with a busy
+``make_engine(url)`` makes an engine and ``migrate`` brings its schema to the newest
+revision (Alembic, ``pipelines/migrations``); the application opens its one engine
+per process through :class:`pipelines.storage.Storage`, and ``open_database`` is a
+fresh migrated engine for tests and tools.  SQLite runs in WAL mode with a busy
 timeout, and every transaction starts with ``BEGIN IMMEDIATE``: a transaction
 that reads and then writes would otherwise fail at once with "database is
 locked" when another writer got there first, instead of waiting.
@@ -19,13 +21,21 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def make_engine(url: str) -> Engine:
     """An engine for *url*, with the SQLite pragmas and transaction mode set."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    file = sqlite_file(url)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
     @event.listens_for(engine, "connect")

@@ -17,19 +17,18 @@ from typing import Literal
 
 from sqlalchemy import Connection, select
 
+from crawler.config import DEDUPE_DEFAULTS
 from pipelines.fingerprint import similarity
 from pipelines.models import articles
-
-NEAR_ACTIONS = ("publish", "skip")
 
 
 @dataclass(frozen=True)
 class NearPolicy:
-    """What to do with a near-duplicate (settings.yaml ``dedupe``)."""
+    """What to do with a near-duplicate (settings.yaml ``dedupe``; the defaults are its defaults)."""
 
-    action: Literal["publish", "skip"] = "publish"  # publish and record it, or record it as an alias only
-    min_similarity: float = 0.5
-    window: timedelta = timedelta(days=2)
+    action: Literal["publish", "skip"] = DEDUPE_DEFAULTS["near_duplicates"]  # publish and record it, or alias only
+    min_similarity: float = DEDUPE_DEFAULTS["near_similarity"]
+    window: timedelta = timedelta(days=DEDUPE_DEFAULTS["near_window_days"])
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 
 ``Post`` holds exactly what a post file is made of, so the store stage can keep
 it in the database and ``render_post`` can rewrite the file byte for byte later.
-``outlet_slug`` is the category rule (override, else the pinyin of the outlet);
-``PostPipeline`` builds the ``Post`` of each item.  Reads ``FINEWS_SHARE_LINK``,
+``choose_category`` is the category rule (the list's category, else the settings
+override, else the pinyin of the outlet, ``outlet_slug``); the store stage only
+makes the chosen slug unique among outlets.  ``PostPipeline`` builds the ``Post``
+of each item, with the share link of the item's source.  Reads ``FINEWS_SOURCES``,
 ``FINEWS_BASE_URL`` and ``FINEWS_CATEGORIES``.
 """
 
@@ -20,11 +22,14 @@ from typing import TYPE_CHECKING
 import yaml
 
 from crawler.items import ArticleItem
+from crawler.sources import configured_sources
 from pipelines.dates import BEIJING
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+
+    from crawler.sources import Source
 
 # Characters a YAML double-quoted scalar or a reader should never see in a title.
 _LINE_BREAKS = re.compile(r"[\s\u0085\u2028\u2029]+")
@@ -54,6 +59,16 @@ class Post:
     def path(self) -> str:
         """Path of the post file relative to the site folder."""
         return f"_posts/{self.published.astimezone(BEIJING):%Y-%m-%d}-{self.code}.md"
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    """The category the post stage chose; the store stage gives it a free slug (pipelines.writer)."""
+
+    slug: str
+    title: str  # the category page's title, when the store creates the category
+    outlet: str  # the outlet a pinyin slug belongs to
+    fixed: bool  # the list's category or a settings override: used as is, never suffixed
 
 
 def clean_text(text: str) -> str:
@@ -148,27 +163,37 @@ def render_category_page(slug: str, title: str) -> str:
     return f"---\nlayout: category\ntitle: {yaml_plain(clean_text(title))}\ncategory: {yaml_plain(slug)}\n---\n"
 
 
-def build_post(item: ArticleItem, *, share_link: str, base_url: str, overrides: Mapping[str, str]) -> Post:
-    """The post of a validated, cleaned and dated item."""
+def post_tag(item: ArticleItem) -> str:
+    """The post's tag: the list's, else "<outlet>新闻"."""
+    return clean_text(item.tag) if item.tag else f"{clean_text(item.outlet or '')}新闻"
+
+
+def choose_category(item: ArticleItem, overrides: Mapping[str, str]) -> CategoryChoice:
+    """The category of *item*: the list's category, else the outlet's override, else its pinyin."""
+    outlet = item.outlet or ""
+    fixed = item.category is not None or outlet in overrides
+    title = item.tag if item.category is not None and item.tag else outlet or post_tag(item)
+    return CategoryChoice(item.category or outlet_slug(clean_text(outlet), overrides), title, outlet, fixed)
+
+
+def build_post(item: ArticleItem, *, category: CategoryChoice, share_link: str, base_url: str) -> Post:
+    """The post of a validated, cleaned and dated item; *share_link* is the article's link."""
     assert item.title and item.published and item.html is not None
-    outlet = clean_text(item.outlet or "")
-    tag = clean_text(item.tag) if item.tag else f"{outlet}新闻"
-    slug = item.category or outlet_slug(outlet, overrides)
     return Post(
         code=item.code,
         title=clean_text(item.title),
         published=item.published,
-        slug=slug,
-        tag=tag,
+        slug=category.slug,
+        tag=post_tag(item),
         body=item.html,
-        share_link=share_link.format(code=item.code, id=item.article_id),
+        share_link=share_link,
         base_url=base_url,
     )
 
 
 class PostPipeline:
-    def __init__(self, share_link: str, base_url: str, overrides: Mapping[str, str], stats: StatsCollector) -> None:
-        self.share_link = share_link
+    def __init__(self, sources: Mapping[str, Source], base_url: str, overrides: Mapping[str, str], stats: StatsCollector) -> None:
+        self.sources = sources
         self.base_url = base_url
         self.overrides = dict(overrides)
         self.stats = stats
@@ -177,7 +202,7 @@ class PostPipeline:
     def from_crawler(cls, crawler: Crawler) -> PostPipeline:
         s = crawler.settings
         assert crawler.stats is not None
-        return cls(s.get("FINEWS_SHARE_LINK"), s.get("FINEWS_BASE_URL", ""), s.getdict("FINEWS_CATEGORIES"), crawler.stats)
+        return cls(configured_sources(s), s.get("FINEWS_BASE_URL", ""), s.getdict("FINEWS_CATEGORIES"), crawler.stats)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         if item.quarantine is not None:
@@ -186,6 +211,8 @@ class PostPipeline:
             item.set_quarantine("no outlet to name the category")
             self.stats.inc_value("post/no_outlet")
             return item
-        item.post = build_post(item, share_link=self.share_link, base_url=self.base_url, overrides=self.overrides)
+        share_link = self.sources[item.source].share_link(item.code)
+        item.category_choice = choose_category(item, self.overrides)
+        item.post = build_post(item, category=item.category_choice, share_link=share_link, base_url=self.base_url)
         self.stats.inc_value("post/built")
         return item

@@ -2,13 +2,13 @@
 
 ``post_from_row(row, share_link=…, base_url=…)`` is the :class:`Post` a stored
 article row stands for: everything a post file is made of is in the row, except
-the share-link template and the base URL, which come from the settings.  The
+the share link (the row's source makes it from its settings) and the base URL.  The
 crawl writes ``render_post`` of the same ``Post``, so a rebuilt file is byte for
 byte the file the crawl wrote.
 
 ``reconcile(engine, site, …)`` makes the folder match the database: it restores
 missing posts and category pages, rewrites the ones whose bytes differ (stale),
-and removes orphans: files named like a finews post (``site.POST_NAME``) that no
+and removes orphans: files named like a finews post (``Site.post_name``) that no
 article row names.  Files with any other name are never touched.  It works in
 short transactions that each take the writer lock, so a crawl storing articles
 at the same time never sees, or leaves, a half-reconciled folder: a post written
@@ -17,11 +17,11 @@ by a batch that has not committed yet is never taken for an orphan.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, select
 
@@ -31,6 +31,9 @@ from pipelines.post import Post, render_category_page, render_post
 from pipelines.records import lock_writers
 from pipelines.site import CATEGORIES, POSTS, Site, sync_folders
 
+if TYPE_CHECKING:
+    from crawler.sources import Source
+
 CHUNK = 500  # articles per transaction: bounds memory and how long a crawl waits for the lock
 
 Report = Callable[[str, Path], None]  # (action, path): "restored", "rewritten" or "removed"
@@ -38,6 +41,10 @@ Report = Callable[[str, Path], None]  # (action, path): "restored", "rewritten" 
 
 class EmptyDatabase(RuntimeError):
     """The database holds no article, but the site has posts: most likely the wrong database."""
+
+
+class UnknownSource(RuntimeError):
+    """A stored article's source is not configured: its share link cannot be written."""
 
 
 @dataclass
@@ -55,7 +62,7 @@ class Drift:
 
 
 def post_from_row(row: Any, *, share_link: str, base_url: str) -> Post:
-    """The post a stored article row stands for."""
+    """The post a stored article row stands for; *share_link* is the article's link."""
     published = row.published_at.astimezone(timezone(timedelta(minutes=row.utc_offset)))
     return Post(
         code=row.code,
@@ -64,7 +71,7 @@ def post_from_row(row: Any, *, share_link: str, base_url: str) -> Post:
         slug=row.category,
         tag=row.tag,
         body=row.body,
-        share_link=share_link.format(code=row.code, id=row.code[2:]),
+        share_link=share_link,
         base_url=base_url,
     )
 
@@ -82,9 +89,20 @@ def project(path: Path, text: str) -> str | None:
     return action
 
 
-def reconcile(engine: Engine, site: Site, *, share_link: str, base_url: str, report: Report | None = None) -> Drift:
-    """Rewrite every post and category page from the database and remove orphan posts."""
+def reconcile(
+    engine: Engine, site: Site, sources: Mapping[str, Source], *, base_url: str, report: Report | None = None
+) -> Drift:
+    """Rewrite every post and category page from the database and remove orphan posts.
+
+    Raises :class:`UnknownSource` before writing the post of an article whose source
+    settings.yaml does not configure.
+    """
     drift = Drift()
+
+    def share_link(source: str, code: str) -> str:
+        if source not in sources:
+            raise UnknownSource(f"article {code} is from source {source!r}, which settings.yaml does not configure")
+        return sources[source].share_link(code)
 
     def note(action: str | None, path: Path) -> None:
         if action is not None:
@@ -98,7 +116,7 @@ def reconcile(engine: Engine, site: Site, *, share_link: str, base_url: str, rep
             lock_writers(conn)
             rows = conn.execute(select(articles).where(articles.c.id > last_id).order_by(articles.c.id).limit(CHUNK)).all()
             for row in rows:
-                post = post_from_row(row, share_link=share_link, base_url=base_url)
+                post = post_from_row(row, share_link=share_link(row.source, row.code), base_url=base_url)
                 path = site.post_file(post.path)
                 note(project(path, render_post(post)), path)
             sync_folders({site.root / POSTS})

@@ -1,8 +1,9 @@
 """The site folder as the database's projection: where files go, and undoable changes to them.
 
 ``Site`` names the files: posts ``_posts/<YYYY-MM-DD>-<code>.md`` and category
-pages ``category/<slug>.html``.  Only names matching ``POST_NAME`` are ever
-treated as finews's own posts (a site owner's hand-written posts never are).
+pages ``category/<slug>.html``.  Only names whose code matches a configured
+source's ``CODE_PATTERN`` (``Site.post_name``) are ever treated as finews's own
+posts (a site owner's hand-written posts never are).
 
 ``FileChanges`` is the file half of a store transaction: every write or removal
 remembers the bytes it replaced, so when the database half rolls back, ``undo``
@@ -14,20 +15,31 @@ repairs (it rewrites stale files, restores missing ones and removes orphans).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.files import fsync_dir, remove_stale_temporaries, write_atomic
 
-POST_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-NW\d{18}\.md$")
+if TYPE_CHECKING:
+    from crawler.sources import Source
+
 POSTS = "_posts"
 CATEGORIES = "category"
 
 
 class Site:
-    """The site folder: where posts and category pages live."""
+    """The site folder: where posts and category pages live; *codes* are the sources' code patterns."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, codes: Iterable[str]) -> None:
         self.root = root
+        alternatives = "|".join(f"(?:{pattern})" for pattern in codes) or "(?!)"
+        self.post_name = re.compile(rf"^\d{{4}}-\d{{2}}-\d{{2}}-(?:{alternatives})\.md$")
+
+    @classmethod
+    def of(cls, root: Path, sources: Mapping[str, Source]) -> Site:
+        """The site at *root* holding the posts of *sources*."""
+        return cls(root, [source.CODE_PATTERN for source in sources.values()])
 
     def post_file(self, relative: str) -> Path:
         return self.root / relative
@@ -40,7 +52,7 @@ class Site:
         folder = self.root / POSTS
         if not folder.is_dir():
             return []
-        return sorted(p for p in folder.iterdir() if POST_NAME.match(p.name) and p.is_file())
+        return sorted(p for p in folder.iterdir() if self.post_name.match(p.name) and p.is_file())
 
     def clear_temporaries(self) -> int:
         return remove_stale_temporaries(self.root / POSTS) + remove_stale_temporaries(self.root / CATEGORIES)

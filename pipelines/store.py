@@ -26,7 +26,7 @@ database does not know yet (or stale ones); ``finews rebuild`` repairs both and
 the next crawl refetches the lost articles.  Called outside an asyncio loop
 (tests, benchmarks) ``process_item`` stores the item at once.
 
-Reads ``FINEWS_DATABASE_URL``, ``FINEWS_SITE_DIR``, ``FINEWS_CATEGORIES``,
+Reads ``FINEWS_DATABASE_URL``, ``FINEWS_SITE_DIR``, ``FINEWS_SOURCES``,
 ``FINEWS_FORCE``, ``FINEWS_DRY_RUN`` (which switches the stage off),
 ``FINEWS_NEAR_DUPLICATES``, ``FINEWS_NEAR_SIMILARITY``,
 ``FINEWS_NEAR_WINDOW_DAYS``, ``FINEWS_STORE_BATCH`` and
@@ -49,12 +49,13 @@ from scrapy.exceptions import DropItem, NotConfigured
 from sqlalchemy import Engine
 
 from crawler.items import ArticleItem, Outcome
+from crawler.sources import configured_sources
 from pipelines import backlog
-from pipelines.db import open_database
 from pipelines.dedupe import NearPolicy
 from pipelines.models import quarantine
 from pipelines.records import insert_ignore, lock_writers
 from pipelines.site import FileChanges, Site, sync_folders
+from pipelines.storage import Storage
 from pipelines.writer import ArticleWriter, utcnow
 
 if TYPE_CHECKING:
@@ -88,7 +89,6 @@ class StorePipeline:
         self,
         url: str,
         site: Site,
-        overrides: dict[str, str],
         force: bool,
         stats: StatsCollector,
         near: NearPolicy | None = None,
@@ -98,9 +98,10 @@ class StorePipeline:
         self.url = url
         self.site = site
         self.stats = stats
-        self.writer = ArticleWriter(site, overrides, force, near or NearPolicy(), stats)
+        self.writer = ArticleWriter(site, force, near or NearPolicy(), stats)
         self.batch_size = max(1, batch_size)
         self.batch_seconds = batch_seconds
+        self.storage: Storage | None = None
         self.engine: Engine | None = None
         self.pending: list[tuple[ArticleItem, asyncio.Future[ArticleItem]]] = []
         self.timer: asyncio.TimerHandle | None = None
@@ -119,8 +120,7 @@ class StorePipeline:
         )
         return cls(
             s.get("FINEWS_DATABASE_URL"),
-            Site(Path(s.get("FINEWS_SITE_DIR"))),
-            s.getdict("FINEWS_CATEGORIES"),
+            Site.of(Path(s.get("FINEWS_SITE_DIR")), configured_sources(s)),
             s.getbool("FINEWS_FORCE"),
             crawler.stats,
             near,
@@ -129,15 +129,16 @@ class StorePipeline:
         )
 
     def open_spider(self) -> None:
-        self.engine = open_database(self.url)
-        with self.engine.begin() as conn:
-            lock_writers(conn)  # no other writer is between writing a temporary and renaming it
+        self.storage = Storage.acquire(self.url)
+        self.engine = self.storage.engine
+        with self.storage.writing():  # no other writer is between writing a temporary and renaming it
             self.site.clear_temporaries()
 
     def close_spider(self) -> None:
         self.flush()
-        if self.engine is not None:
-            self.engine.dispose()
+        if self.storage is not None:
+            self.storage.release()
+            self.storage = self.engine = None
 
     # --- batching ---------------------------------------------------------------------
     def process_item(self, item: ArticleItem) -> ArticleItem | asyncio.Future[ArticleItem]:

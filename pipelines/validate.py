@@ -1,7 +1,8 @@
 """Stage 1: check that the spider delivered an article at all.
 
-``validate_item(item)`` returns the reason an item cannot be published (a malformed
-code, text holding a lone surrogate, no visible title, no date, no body) or None.
+``validate_item(item, source)`` returns the reason an item cannot be published (a
+code its source does not issue, text holding a lone surrogate, no visible title, no
+date, no body) or None.
 ``ValidatePipeline`` quarantines such items (they are still stored, with their raw
 payload, by the store stage) and counts them in ``validate/quarantined``.
 
@@ -18,12 +19,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from crawler.items import ArticleItem
-from crawler.targets import CODE_RE
+from crawler.sources import configured_sources
 from pipelines.post import clean_text
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+
+    from crawler.sources import Source
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a str never holds a valid pair as two code points
 # Code points that clean_text keeps (letters, marks, a symbol) but that render as nothing:
@@ -73,9 +76,11 @@ def escape_lone_surrogates(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def validate_item(item: ArticleItem) -> str | None:
-    """Why *item* cannot become a post, or None when it has what a post needs."""
-    if not CODE_RE.match(item.code):
+def validate_item(item: ArticleItem, source: Source | None) -> str | None:
+    """Why *item* cannot become a post, or None when it has what a post needs; *source* is the item's."""
+    if source is None:
+        return f"unknown source {item.source!r}"
+    if not source.is_code(item.code):
         return f"malformed code {item.code!r}"
     for attribute, name in _TEXT_FIELDS:
         if holds_lone_surrogate(getattr(item, attribute)):
@@ -90,20 +95,21 @@ def validate_item(item: ArticleItem) -> str | None:
 
 
 class ValidatePipeline:
-    def __init__(self, stats: StatsCollector) -> None:
+    def __init__(self, sources: Mapping[str, Source], stats: StatsCollector) -> None:
+        self.sources = sources
         self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
         assert crawler.stats is not None
-        return cls(crawler.stats)
+        return cls(configured_sources(crawler.settings), crawler.stats)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         # Decoded response bodies hold no surrogates; should one ever get in, the
         # quarantine row must still be writable, escapes being the faithful record.
         if holds_lone_surrogate(item.raw):
             item.raw = {origin: escape_lone_surrogates(text) for origin, text in item.raw.items()}
-        reason = validate_item(item)
+        reason = validate_item(item, self.sources.get(item.source))
         if reason is not None:
             item.set_quarantine(reason)
             self.stats.inc_value("validate/quarantined")

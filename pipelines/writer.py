@@ -26,7 +26,7 @@ from pipelines import backlog
 from pipelines.dedupe import Match, NearPolicy, find_match
 from pipelines.fingerprint import signature, text_hash
 from pipelines.models import VERSION_FIELDS, aliases, article_history, articles, categories, near_duplicates, quarantine
-from pipelines.post import Post, render_category_page, render_post
+from pipelines.post import CategoryChoice, Post, render_category_page, render_post
 from pipelines.records import insert_ignore
 from pipelines.site import FileChanges, Site
 
@@ -47,39 +47,42 @@ def content_hash(post: Post) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def resolve_category(conn: Connection, post: Post, outlet: str, *, fixed: bool, title: str) -> tuple[str, str, bool]:
-    """The slug this post's category really gets, the category's stored title, and whether it is new.
+def resolve_category(conn: Connection, choice: CategoryChoice) -> tuple[str, str, bool]:
+    """The slug the chosen category really gets, the category's stored title, and whether it is new.
 
-    A *fixed* slug (settings override or list category) is used as is.  A pinyin
+    A fixed slug (settings override or list category) is used as is.  A pinyin
     slug already held by another outlet gets a numeric suffix, so two outlets
     never share a category page silently.
     """
-    candidates = [post.slug] if fixed else [post.slug] + [f"{post.slug}{n}" for n in range(2, 100)]
+    wanted, outlet = choice.slug, choice.outlet
+    candidates = [wanted] if choice.fixed else [wanted] + [f"{wanted}{n}" for n in range(2, 100)]
     for slug in candidates:
         row = conn.execute(select(categories).where(categories.c.slug == slug)).first()
         if row is None:
-            values = {"slug": slug, "title": title, "outlet": None if fixed else outlet, "created_at": utcnow()}
+            values = {"slug": slug, "title": choice.title, "outlet": None if choice.fixed else outlet, "created_at": utcnow()}
             if insert_ignore(conn, categories, values, ["slug"]):
-                if slug != post.slug:
-                    logger.warning("outlet %r: slug %r belongs to another outlet, using %r", outlet, post.slug, slug)
-                return slug, title, True
+                if slug != wanted:
+                    logger.warning("outlet %r: slug %r belongs to another outlet, using %r", outlet, wanted, slug)
+                return slug, choice.title, True
             row = conn.execute(select(categories).where(categories.c.slug == slug)).one()  # another writer won
-        if fixed or row.outlet == outlet:
+        if choice.fixed or row.outlet == outlet:
             return slug, row.title, False
     raise DropItem(f"no free category slug for outlet {outlet!r}")
 
 
 class ArticleWriter:
-    def __init__(self, site: Site, overrides: dict[str, str], force: bool, near: NearPolicy, stats: StatsCollector) -> None:
+    def __init__(self, site: Site, force: bool, near: NearPolicy, stats: StatsCollector) -> None:
         self.site = site
-        self.overrides = overrides
         self.force = force
         self.near = near
         self.stats = stats
 
     def write(self, conn: Connection, item: ArticleItem, files: FileChanges) -> tuple[Outcome, Path]:
-        """Write *item*'s rows on *conn* and its files through *files*; returns the outcome and the post path."""
-        assert isinstance(item.post, Post)
+        """Write *item*'s rows on *conn* and its files through *files*; returns the outcome and the post path.
+
+        *item* went through the post stage (``post`` and ``category_choice`` are set).
+        """
+        assert item.post is not None
         key = (articles.c.source == item.source) & (articles.c.code == item.code)
         current = conn.execute(select(articles).where(key).with_for_update()).first()
         if current is None:
@@ -125,12 +128,9 @@ class ArticleWriter:
 
     def place(self, conn: Connection, item: ArticleItem, files: FileChanges) -> tuple[Post, dict[str, Any]]:
         """Resolve the item's category (writing its page when new or missing); the final post and its row values."""
-        assert isinstance(item.post, Post)
-        outlet = item.outlet or ""
-        fixed = item.category is not None or outlet in self.overrides
-        title = item.tag if item.category is not None and item.tag else outlet or item.post.tag
-        slug, stored_title, new_category = resolve_category(conn, item.post, outlet, fixed=fixed, title=title)
-        post = item.post = replace(item.post, slug=slug)
+        assert item.post is not None and item.category_choice is not None
+        slug, stored_title, new_category = resolve_category(conn, item.category_choice)
+        post = replace(item.post, slug=slug)
         page = self.site.category_file(slug)
         if new_category or not page.exists():
             files.write(page, render_category_page(slug, stored_title))
@@ -138,7 +138,7 @@ class ArticleWriter:
 
     def record_alias(self, conn: Connection, item: ArticleItem, match: Match) -> None:
         """Record *item*'s code as an alias of the matched article; no write when already recorded so."""
-        assert isinstance(item.post, Post)
+        assert item.post is not None
         key = (aliases.c.source == item.source) & (aliases.c.code == item.code)
         values = {
             "article_id": match.article_id,

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from crawler.config import CONFIG_ENV, AppConfig, ConfigError, load_config
+from crawler.cli.errors import UsageError
+from crawler.config import CONFIG_ENV, ConfigError, load_config
 from crawler.lock import LockBusy
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -23,7 +24,7 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="finews", description="Crawl Eastmoney news into a Jekyll site and a database.")
+    top = argparse.ArgumentParser(prog="finews", description="Crawl financial news into a Jekyll site and a database.")
     top.add_argument("-c", "--config", metavar="PATH", help=f"settings file (default: ${CONFIG_ENV} or ./settings.yaml)")
     top.add_argument("-v", "--verbose", action="store_true", help="show Scrapy's log")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -78,7 +79,7 @@ def run_command(args: argparse.Namespace) -> int:
             from crawler.cli.demo import demo
 
             return demo(Path(args.dir), articles=args.articles, verbose=args.verbose)
-        config = configure(args.config)
+        config = load_config(args.config)
         if args.command == "init":
             from crawler.skeleton import write_skeleton
 
@@ -105,7 +106,7 @@ def run_command(args: argparse.Namespace) -> int:
             from crawler.cli.status import status
 
             return status(config, check=args.check, as_json=args.json)
-    except ConfigError as exc:
+    except (ConfigError, UsageError) as exc:
         print(f"finews: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except LockBusy as exc:
@@ -114,18 +115,7 @@ def run_command(args: argparse.Namespace) -> int:
     except SQLAlchemyError as exc:
         print(f"finews: database error: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
-    except ValueError as exc:  # bad option values such as a fault specification
-        print(f"finews: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     raise AssertionError(args.command)
-
-
-def configure(path: str | None) -> AppConfig:
-    """Load the settings file and make it the one Scrapy's settings module reads too."""
-    config = load_config(path)
-    if config.path is not None:
-        os.environ[CONFIG_ENV] = str(config.path)
-    return config
 
 
 def display(path: str | Path) -> str:

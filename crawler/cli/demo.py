@@ -19,18 +19,18 @@ from crawler.config import load_config
 DEMO_NOTE = "# Written by `finews demo` for the replay on this port; rewritten on every demo run.\n"
 
 
-def demo_settings(templates: dict[str, Any]) -> dict[str, Any]:
-    """settings.yaml content for a demo against a replay with these *templates*."""
+def demo_settings(sources: dict[str, Any]) -> dict[str, Any]:
+    """settings.yaml content for a demo against a replay with this ``sources`` block."""
     return {
         "site": {"dir": "site", "base_url": ""},
         "database": {"url": "sqlite:///finews.db"},
-        "sources": {"eastmoney": templates},
+        "sources": sources,
         "crawl": {"delay": 0, "concurrency": 16, "per_host": 16, "retries": 1, "timeout": 10, "max_pages": 100},
     }
 
 
 def demo(folder: Path, *, articles: int, verbose: bool) -> int:
-    from crawler.cli import EXIT_FAILED, EXIT_OK, configure, display
+    from crawler.cli import EXIT_FAILED, EXIT_OK, display
     from crawler.cli.run import locked_run
     from crawler.replay import ReplayServer
     from crawler.skeleton import write_skeleton
@@ -39,10 +39,10 @@ def demo(folder: Path, *, articles: int, verbose: bool) -> int:
     with ReplayServer(articles=articles) as replay:
         settings_file = folder / "settings.yaml"
         settings_file.write_text(
-            DEMO_NOTE + yaml.safe_dump(demo_settings(replay.templates()), allow_unicode=True, sort_keys=False),
+            DEMO_NOTE + yaml.safe_dump(demo_settings(replay.sources()), allow_unicode=True, sort_keys=False),
             encoding="utf-8",
         )
-        config = configure(str(settings_file))
+        config = load_config(settings_file)
         write_skeleton(config.site_dir)
         overrides = {"LOG_LEVEL": "INFO" if verbose else "ERROR"}
         outcome = locked_run("crawl", "crawl", config, overrides)
@@ -50,7 +50,6 @@ def demo(folder: Path, *, articles: int, verbose: bool) -> int:
     for result in report.results.values():
         if result.status in ("failed", "quarantined"):
             print(f"failed {result.code} {result.detail}")
-    load_config(settings_file)  # the file stays valid for later `finews -c` runs
     print(
         f"demo: {counts['new']} new, {counts['updated']} updated, {counts['unchanged']} unchanged, "
         f"{counts['duplicate']} duplicate, {counts['failed']} failed, {counts['quarantined']} quarantined; "

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from collections.abc import Mapping
+
 from crawler.config import AppConfig
 from crawler.report import RunReport
-from crawler.targets import report_key
-from pipelines.post import Post, render_post
+from crawler.sources import Source, report_key
+from pipelines.post import render_post
 
 
 def fetch(config: AppConfig, targets: Sequence[str], *, force: bool, dry_run: bool, verbose: bool) -> int:
@@ -22,20 +24,20 @@ def fetch(config: AppConfig, targets: Sequence[str], *, force: bool, dry_run: bo
     else:
         outcome = locked_run("fetch", "fetch", config, overrides, targets=list(targets))
         report, failed = outcome.report, outcome.status != "ok"
-    print_results(report, targets, dry_run=dry_run)
-    return EXIT_FAILED if failed or missing(report, targets) else EXIT_OK
+    print_results(report, targets, config.sources, dry_run=dry_run)
+    return EXIT_FAILED if failed or missing(report, targets, config.sources) else EXIT_OK
 
 
-def print_results(report: RunReport, targets: Sequence[str], *, dry_run: bool) -> None:
+def print_results(report: RunReport, targets: Sequence[str], sources: Mapping[str, Source], *, dry_run: bool) -> None:
     """One line per target, in the order given: ``<status> <code> <post path or reason>``."""
     from crawler.cli import display
 
     for target in targets:
-        code = report_key(target)
+        code = report_key(target, sources)
         result = report.results.get(code)
         if result is None:
             print(f"failed {code} no response (interrupted?)")
-        elif dry_run and result.item is not None and isinstance(result.item.post, Post):
+        elif dry_run and result.item is not None and result.item.post is not None:
             print(render_post(result.item.post), end="")
         elif result.status in ("failed", "quarantined"):
             print(f"failed {code} {result.detail}")
@@ -43,6 +45,6 @@ def print_results(report: RunReport, targets: Sequence[str], *, dry_run: bool) -
             print(f"{result.status} {code} {display(result.detail)}")
 
 
-def missing(report: RunReport, targets: Sequence[str]) -> bool:
+def missing(report: RunReport, targets: Sequence[str], sources: Mapping[str, Source]) -> bool:
     """True when a target got no result at all (the run was cut short)."""
-    return any(report_key(target) not in report.results for target in targets)
+    return any(report_key(target, sources) not in report.results for target in targets)

@@ -17,9 +17,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import AppConfig
-from pipelines.db import open_database
-from pipelines.projection import EmptyDatabase, reconcile
+from pipelines.db import sqlite_file
+from pipelines.projection import EmptyDatabase, UnknownSource, reconcile
 from pipelines.site import Site
+from pipelines.storage import Storage
 
 LABELS = {"restored": "restored", "rewritten": "rewritten", "removed": "removed orphan"}
 
@@ -27,29 +28,26 @@ LABELS = {"restored": "restored", "rewritten": "rewritten", "removed": "removed 
 def rebuild(config: AppConfig) -> int:
     from crawler.cli import EXIT_FAILED, EXIT_OK, display, first_line
 
-    url = make_url(config.database_url)
-    shown = url.render_as_string(hide_password=True)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
-        print(f"finews: no database at {url.database}: nothing to rebuild from (check database.url)", file=sys.stderr)
+    shown = make_url(config.database_url).render_as_string(hide_password=True)
+    if not Storage.exists(config.database_url):
+        print(f"finews: no database at {sqlite_file(config.database_url)}: nothing to rebuild from (check database.url)", file=sys.stderr)
         return EXIT_FAILED
 
     def report(action: str, path: Path) -> None:
         print(f"{LABELS[action]} {display(path)}", flush=True)
 
     try:
-        engine = open_database(config.database_url)
+        storage = Storage.acquire(config.database_url)
     except Exception as exc:  # a driver, network or migration error: the database is not usable
         print(f"finews: cannot open the database {shown}: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        drift = reconcile(
-            engine, Site(config.site_dir), share_link=config.eastmoney.share_link, base_url=config.base_url, report=report
-        )
-    except (SQLAlchemyError, EmptyDatabase) as exc:
+        drift = reconcile(storage.engine, Site.of(config.site_dir, config.sources), config.sources, base_url=config.base_url, report=report)
+    except (SQLAlchemyError, EmptyDatabase, UnknownSource) as exc:
         print(f"finews: rebuild stopped: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        engine.dispose()
+        storage.release()
     print(
         f"restored {len(drift.restored)}, rewritten {len(drift.rewritten)}, removed orphans {len(drift.removed)}"
         f" ({drift.posts} posts and {drift.pages} category pages in the database)"

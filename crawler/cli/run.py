@@ -19,12 +19,12 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
-from sqlalchemy import Engine, select
 
 from crawler.config import AppConfig
 from crawler.lock import run_lock
 from crawler.report import RunReport
 from crawler.settings import scrapy_settings
+from pipelines.storage import Storage
 
 
 def project_settings(config: AppConfig, overrides: dict[str, Any] | None = None) -> Settings:
@@ -86,13 +86,10 @@ def locked_run(command: str, spider: str, config: AppConfig, overrides: dict[str
     first.  After a crawl, the health is assessed and, when it changed, the
     alerts webhook is told.
     """
-    from pipelines.db import open_database
-    from pipelines.run_records import finish_run, mark_killed, start_run
-
     with run_lock(config):
-        engine = open_database(config.database_url)
-        mark_killed(engine)
-        run_id = start_run(engine, command)
+        storage = Storage.acquire(config.database_url)
+        storage.mark_killed()
+        run_id = storage.start_run(command)
         started = time.monotonic()
         status = "failed"
         outcome: RunOutcome | None = None
@@ -103,27 +100,22 @@ def locked_run(command: str, spider: str, config: AppConfig, overrides: dict[str
         finally:
             counts = outcome.counts() if outcome else {}
             requests = outcome.requests if outcome else 0
-            finish_run(engine, run_id, status=status, counts=counts, requests=requests, seconds=time.monotonic() - started)
+            storage.finish_run(run_id, status=status, counts=counts, requests=requests, seconds=time.monotonic() - started)
             if command == "crawl":
-                record_health(engine, config, run_id)
-            engine.dispose()
+                record_health(storage, config, run_id)
+            storage.release()
         return outcome
 
 
-def record_health(engine: Engine, config: AppConfig, run_id: int) -> None:
+def record_health(storage: Storage, config: AppConfig, run_id: int) -> None:
     """Keep the health after run *run_id*; when it changed, POST the alert (failures only warn)."""
     from crawler import alerts
     from crawler.health import assess
-    from pipelines.models import runs
-    from pipelines.run_records import set_health
 
     now = datetime.now(timezone.utc)
-    with engine.connect() as conn:
-        health = assess(conn, [lst.url for lst in config.eastmoney.lists], now, config.health)
-        previous = conn.execute(
-            select(runs.c.health).where(runs.c.health.is_not(None) & (runs.c.id != run_id)).order_by(runs.c.id.desc()).limit(1)
-        ).scalar()
-    set_health(engine, run_id, health.status)
+    health = assess(storage, [lst.url for lst in config.lists], now, config.health)
+    previous = storage.previous_health(run_id)
+    storage.set_health(run_id, health.status)
     if config.webhook_url and alerts.health_changed(previous, health):
         body = alerts.message(health, run_id=run_id, at=now, site=str(config.site_dir))
         error = alerts.post(config.webhook_url, body)

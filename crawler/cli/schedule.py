@@ -10,7 +10,6 @@ Exit status: 0 when no run failed, 1 otherwise.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,7 +18,8 @@ import time
 from datetime import datetime
 from types import FrameType
 
-from crawler.config import CONFIG_ENV, AppConfig, parse_duration
+from crawler.cli.errors import UsageError
+from crawler.config import AppConfig, parse_duration
 from crawler.lock import hold
 
 
@@ -28,7 +28,7 @@ def parse_interval(text: str) -> float:
     try:
         return parse_duration(text)
     except ValueError:
-        raise ValueError(f"--every {text!r}: expected a positive interval such as 30s, 5m or 1h") from None
+        raise UsageError(f"--every {text!r}: expected a positive interval such as 30s, 5m or 1h") from None
 
 
 def crawl_command(config: AppConfig) -> list[str]:
@@ -43,7 +43,7 @@ def schedule(config: AppConfig, *, every: str, max_runs: int | None) -> int:
 
     interval = parse_interval(every)
     if max_runs is not None and max_runs < 1:
-        raise ValueError("--max-runs must be at least 1")
+        raise UsageError("--max-runs must be at least 1")
     stop = threading.Event()
     child: list[subprocess.Popen[bytes]] = []
 
@@ -62,8 +62,7 @@ def schedule(config: AppConfig, *, every: str, max_runs: int | None) -> int:
             while not stop.is_set() and (max_runs is None or runs < max_runs):
                 runs += 1
                 log(f"run {runs} starting")
-                env = {k: v for k, v in os.environ.items() if k != CONFIG_ENV}
-                process = subprocess.Popen(crawl_command(config), env=env, start_new_session=True)
+                process = subprocess.Popen(crawl_command(config), start_new_session=True)
                 child[:] = [process]
                 code = process.wait()
                 child.clear()

@@ -13,27 +13,20 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, func, select
-
 from crawler.config import AppConfig
 from crawler.health import Health, assess, to_json
-from pipelines import backlog
-from pipelines.db import open_database
-from pipelines.models import articles, categories, quarantine, run_lists, runs
-
-LAST_RUNS = 10
+from pipelines.storage import Storage
 
 
 def status(config: AppConfig, *, check: bool = False, as_json: bool = False) -> int:
     from crawler.cli import EXIT_FAILED, EXIT_OK
 
-    engine = open_database(config.database_url)
+    storage = Storage.acquire(config.database_url)
     try:
-        with engine.connect() as conn:
-            health = assess(conn, [lst.url for lst in config.eastmoney.lists], datetime.now(timezone.utc), config.health)
-            report = None if check else gather(conn, config)
+        health = assess(storage, [lst.url for lst in config.lists], datetime.now(timezone.utc), config.health)
+        report = None if check else storage.status_report(config.lists)
     finally:
-        engine.dispose()
+        storage.release()
     if check:
         if as_json:
             print(json.dumps(to_json(health), ensure_ascii=False))
@@ -46,38 +39,6 @@ def status(config: AppConfig, *, check: bool = False, as_json: bool = False) -> 
     else:
         print_report(health, report)
     return EXIT_OK
-
-
-def gather(conn: Connection, config: AppConfig) -> dict[str, Any]:
-    """Everything plain ``status`` shows, as JSON-ready values."""
-    per_category = conn.execute(
-        select(categories.c.slug, categories.c.title, func.count(articles.c.id))
-        .select_from(categories.outerjoin(articles, articles.c.category == categories.c.slug))
-        .group_by(categories.c.slug, categories.c.title)
-        .order_by(func.count(articles.c.id).desc(), categories.c.slug)
-    ).all()
-    last_runs = conn.execute(select(runs).order_by(runs.c.id.desc()).limit(LAST_RUNS)).mappings().all()
-    lists = []
-    for lst in config.eastmoney.lists:
-        row = conn.execute(select(run_lists).where(run_lists.c.url == lst.url).order_by(run_lists.c.run_id.desc()).limit(1)).mappings().first()
-        lists.append({"url": lst.url, "kind": lst.kind, "last_run": dict(row) if row else None})
-    troubled = backlog.troubled(conn)
-    held = conn.execute(select(quarantine).order_by(quarantine.c.updated_at.desc())).mappings().all()
-    return {
-        "articles": sum(count for _, _, count in per_category),
-        "categories": [{"slug": slug, "title": title, "articles": count} for slug, title, count in per_category],
-        "runs": [{**{k: v for k, v in run.items() if k != "counts"}, "counts": json.loads(run["counts"] or "{}")} for run in last_runs],
-        "lists": lists,
-        "pending": backlog.pending_count(conn),
-        "failing": [article_line(row) for row in troubled if row["parked_at"] is None],
-        "parked": [article_line(row) for row in troubled if row["parked_at"] is not None],
-        "quarantine": [{"code": row["code"], "reason": row["reason"], "since": row["created_at"]} for row in held],
-    }
-
-
-def article_line(row: Any) -> dict[str, Any]:
-    return {"code": row["code"], "attempts": row["attempts"], "reason": row["last_reason"],
-            "next_attempt_at": row["next_attempt_at"], "parked_at": row["parked_at"]}
 
 
 def print_report(health: Health, report: dict[str, Any]) -> None:

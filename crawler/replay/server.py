@@ -210,6 +210,10 @@ class ReplayServer:
         self.stop()
 
     # --- what others read ------------------------------------------------------
+    def sources(self) -> dict[str, Any]:
+        """The settings.yaml ``sources`` block that points at this replay."""
+        return {"eastmoney": self.templates()}
+
     def templates(self) -> dict[str, Any]:
         """The ``sources.eastmoney`` settings that point at this replay."""
         u, size = self.url, self.page_size

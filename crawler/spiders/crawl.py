@@ -25,8 +25,9 @@ list reached its end: a walk cut short (a kill, a
 signal, a failed list page) leaves older pages nobody listed, so the next walk
 goes to the end again.
 
-Reads ``FINEWS_LISTS``, ``FINEWS_DATABASE_URL``, ``FINEWS_MAX_ITEMS`` and
-``FINEWS_RUN_ID`` (the ``runs`` row that per-list figures belong to).  Stats:
+Each list belongs to a source (``ListConfig.source``), which parses its pages and
+fetches its articles.  Reads ``FINEWS_SOURCES``, ``FINEWS_LISTS``,
+``FINEWS_DATABASE_URL``, ``FINEWS_MAX_ITEMS`` and ``FINEWS_RUN_ID`` (the ``runs`` row that per-list figures belong to).  Stats:
 ``lists/pages``, ``lists/failed``, ``lists/entries``, ``articles/skipped``
 (stored and unchanged), ``articles/requested``, ``articles/deferred``,
 ``backlog/requested``, ``backlog/parked`` and ``backlog/backing_off``
@@ -41,18 +42,11 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider
-from sqlalchemy import Engine
 
 from crawler.failure_reasons import describe_failure
-from crawler.sources.base import SourceFormatError
-from crawler.sources.eastmoney import ListEntry, parse_list
-from crawler.sources.eastmoney.lists import next_page_url
-from crawler.spiders.articles import SOURCE, ArticleFetcher
-from crawler.spiders.known import stored_meta
-from pipelines import backlog
-from pipelines.db import open_database
-from pipelines.records import lock_writers
-from pipelines.run_records import record_run_lists
+from crawler.sources import ListEntry, SourceFormatError
+from crawler.spiders.articles import ArticleFetcher
+from pipelines.storage import Storage
 
 if TYPE_CHECKING:
     from scrapy.http import Response
@@ -87,34 +81,34 @@ class ListCrawlSpider(ArticleFetcher, Spider):
         self.seen: set[str] = set()  # codes listed (or taken from the backlog) so far in this run
         self.claimed: set[str] = set()  # codes this run requested or wrote to the backlog
         self.requested = 0
-        self.engine: Engine | None = None
+        self.storage: Storage | None = None
         self.figures: dict[str, ListFigures] = {}
 
     async def start(self) -> AsyncIterator[Any]:
-        self.setup_templates()
+        self.setup_sources()
         settings = self.crawler.settings
         self.max_items = settings.getint("FINEWS_MAX_ITEMS") or None
-        self.engine = open_database(settings.get("FINEWS_DATABASE_URL"))
-        with self.engine.connect() as conn:
-            owed = backlog.due(conn, SOURCE, datetime.now(timezone.utc))
-        for entry in owed:
-            self.seen.add(entry.code)
-            if self.max_items is not None and self.requested >= self.max_items:
-                self.crawler.stats.inc_value("articles/deferred")  # type: ignore[union-attr]
-                continue
-            self.crawler.stats.inc_value("backlog/requested")  # type: ignore[union-attr]
-            yield self.article_request(entry.code, entry.hints.get("targets") or [entry.code], entry.hints)
+        self.storage = Storage.acquire(settings.get("FINEWS_DATABASE_URL"))
+        now = datetime.now(timezone.utc)
+        for source in (name for name, src in self.sources.items() if src.enabled):
+            for entry in self.storage.due(source, now):
+                self.seen.add(entry.code)
+                if self.max_items is not None and self.requested >= self.max_items:
+                    self.crawler.stats.inc_value("articles/deferred")  # type: ignore[union-attr]
+                    continue
+                self.crawler.stats.inc_value("backlog/requested")  # type: ignore[union-attr]
+                yield self.article_request(source, entry.code, entry.hints.get("targets") or [entry.code], entry.hints)
         for config in settings.getlist("FINEWS_LISTS"):
             self.figures[config["url"]] = ListFigures()
             yield self.list_request(config["url"], config, page=1)
 
     def closed(self, reason: str) -> None:
-        if self.engine is None:
+        if self.storage is None:
             return
         run_id = self.crawler.settings.getint("FINEWS_RUN_ID")
         if run_id:
-            record_run_lists(self.engine, run_id, [f.row(url) for url, f in self.figures.items()])
-        self.engine.dispose()
+            self.storage.record_run_lists(run_id, [f.row(url) for url, f in self.figures.items()])
+        self.storage.release()
 
     def list_request(self, url: str, config: dict[str, Any], page: int) -> Request:
         self.figures[config["url"]].requests += 1
@@ -127,11 +121,11 @@ class ListCrawlSpider(ArticleFetcher, Spider):
             priority=10,  # discovery before new articles, so --max-items picks the newest
         )
 
-    def article_request(self, code: str, targets: list[str], hints: dict[str, Any]) -> Request:
+    def article_request(self, source: str, code: str, targets: list[str], hints: dict[str, Any]) -> Request:
         self.requested += 1
         self.claimed.add(code)
         self.crawler.stats.inc_value("articles/requested")  # type: ignore[union-attr]
-        return self.request_article(code, targets, hints)
+        return self.request_article(source, code, targets, hints)
 
     def list_failed(self, failure: Failure) -> None:
         config = failure.request.cb_kwargs["config"]  # type: ignore[attr-defined]
@@ -141,20 +135,19 @@ class ListCrawlSpider(ArticleFetcher, Spider):
 
     def parse_list_page(self, response: Response, config: dict[str, Any], page: int) -> Iterator[Request]:
         stats = self.crawler.stats
-        assert stats is not None and self.engine is not None
+        assert stats is not None and self.storage is not None
         figures = self.figures[config["url"]]
+        source_name = config["source"]
+        source = self.sources[source_name]
         stats.inc_value("lists/pages")
         try:
-            listing = parse_list(config["kind"], response.body)
+            listing = source.parse_list(config["kind"], response.body)
         except SourceFormatError as exc:
             figures.failures += 1
             stats.inc_value("lists/failed")
             self.logger.error("list %s: %s", response.url, exc)
             return
-        codes = [e.code for e in listing.entries]
-        with self.engine.connect() as conn:
-            stored = stored_meta(conn, SOURCE, codes)
-            owed = backlog.owed(conn, SOURCE, codes)
+        stored, owed = self.storage.listed_state(source_name, [e.code for e in listing.entries])
         now = datetime.now(timezone.utc)
         wanted: dict[str, tuple[list[str], dict[str, Any]]] = {}
         for entry in listing.entries:
@@ -183,33 +176,30 @@ class ListCrawlSpider(ArticleFetcher, Spider):
                 "list_meta": {config["url"]: meta},
             }
             wanted[entry.code] = ([entry.url or entry.code], hints)
-        with self.engine.begin() as conn:
-            lock_writers(conn)
-            # Owed before requested: a run that dies from here on leaves these to the next one.
-            backlog.record_listed(conn, SOURCE, {code: {**hints, "targets": targets} for code, (targets, hints) in wanted.items()}, now)
-            if page == 1:
-                figures.walk_was_finished = backlog.walk_finished(conn, SOURCE, config["url"])
-                backlog.start_walk(conn, SOURCE, config["url"], now)
-            more = bool(listing.next_cursor) and page < int(config["max_pages"])
-            # Known before this run (stored, or owed and waiting).  An article this run fetches
-            # or defers, from this list or another, is new or changed since the last walk, and
-            # what follows it on the next page may be too.
-            self.claimed.update(wanted)
-            known = bool(listing.entries) and all(
-                (e.code in stored or e.code in owed) and e.code not in self.claimed for e in listing.entries
-            )
-            if more and known and figures.walk_was_finished:
-                stats.inc_value("lists/early_stop")
-                more = False
-            if not more:
-                if page >= int(config["max_pages"]) or not listing.next_cursor:
-                    stats.inc_value("lists/walked_to_end")
-                backlog.finish_walk(conn, SOURCE, config["url"], page, now)
+        if page == 1:
+            figures.walk_was_finished = self.storage.walk_finished(source_name, config["url"])
+        more = bool(listing.next_cursor) and page < int(config["max_pages"])
+        # Known before this run (stored, or owed and waiting).  An article this run fetches
+        # or defers, from this list or another, is new or changed since the last walk, and
+        # what follows it on the next page may be too.
+        self.claimed.update(wanted)
+        known = bool(listing.entries) and all(
+            (e.code in stored or e.code in owed) and e.code not in self.claimed for e in listing.entries
+        )
+        if more and known and figures.walk_was_finished:
+            stats.inc_value("lists/early_stop")
+            more = False
+        if not more and (page >= int(config["max_pages"]) or not listing.next_cursor):
+            stats.inc_value("lists/walked_to_end")
+        # Owed before requested: a run that dies from here on leaves these to the next one.
+        listed = {code: {**hints, "targets": targets} for code, (targets, hints) in wanted.items()}
+        self.storage.record_list_page(source_name, config["url"], listed, now, first=page == 1, last=None if more else page)
         for code, (targets, hints) in wanted.items():
             if self.max_items is not None and self.requested >= self.max_items:
                 stats.inc_value("articles/deferred")
                 continue
             figures.requested += 1
-            yield self.article_request(code, targets, hints)
+            yield self.article_request(source_name, code, targets, hints)
         if more:
-            yield self.list_request(next_page_url(response.url, listing.next_cursor), config, page + 1)
+            assert listing.next_cursor is not None
+            yield self.list_request(source.next_page_url(response.url, listing.next_cursor), config, page + 1)

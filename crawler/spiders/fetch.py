@@ -1,11 +1,12 @@
 """``fetch``: one-off fetch of the articles a user names.
 
 ``scrapy crawl fetch -a targets="URL_OR_CODE …"`` (whitespace- or comma-
-separated).  Each target is turned into its infoCode (crawler.targets); targets
-naming the same article are fetched once.  A target that names no article is
-reported through ``target_failed`` without a request.  An article a crawl stored
-from a list is fetched with that list's fields as hints (crawler.spiders.known),
-as the crawl fetched it.
+separated).  Each target is turned into its source and code by the first enabled
+source whose target forms it matches (``crawler.sources.resolve_target``);
+targets naming the same article are fetched once.  A target that names no
+article is reported through ``target_failed`` without a request.  An article a
+crawl stored from a list is fetched with that list's fields as hints
+(``Storage.list_hints``), as the crawl fetched it.
 """
 
 from __future__ import annotations
@@ -14,17 +15,13 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from pathlib import Path
-
 from scrapy import Spider
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.report import target_failed
-from crawler.spiders.articles import SOURCE, ArticleFetcher
-from crawler.spiders.known import list_hints
-from crawler.targets import TargetError, code_for, report_key
-from pipelines.db import make_engine
+from crawler.sources import TargetError, report_key, resolve_target
+from crawler.spiders.articles import ArticleFetcher
+from pipelines.storage import Storage
 
 
 class FetchSpider(ArticleFetcher, Spider):
@@ -36,31 +33,37 @@ class FetchSpider(ArticleFetcher, Spider):
         self.targets = [t for t in self.targets if t]
 
     async def start(self) -> AsyncIterator[Any]:
-        self.setup_templates()
-        by_code: dict[str, list[str]] = {}
+        self.setup_sources()
+        by_code: dict[tuple[str, str], list[str]] = {}
         for target in self.targets:
             try:
-                by_code.setdefault(code_for(target), []).append(target)
+                by_code.setdefault(resolve_target(target, self.sources), []).append(target)
             except TargetError as exc:
-                self.crawler.signals.send_catch_log(target_failed, code=report_key(target), targets=[target], reason=str(exc))
-        hints = self.stored_hints(list(by_code))
-        for code, targets in by_code.items():
-            yield self.request_article(code, targets, hints.get(code))
+                self.crawler.signals.send_catch_log(
+                    target_failed, source=None, code=report_key(target, self.sources), targets=[target], reason=str(exc)
+                )
+        hints = self.stored_hints(by_code)
+        for (source, code), targets in by_code.items():
+            yield self.request_article(source, code, targets, hints.get((source, code)))
 
-    def stored_hints(self, codes: list[str]) -> dict[str, dict[str, Any]]:
-        """The list hints of the codes a crawl stored; none when there is no database yet."""
+    def stored_hints(self, wanted: dict[tuple[str, str], list[str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The list hints of the articles a crawl stored; none when there is no database yet.
+
+        A dry run writes nothing, so it reads the database as it is, unmigrated.
+        """
         settings = self.crawler.settings
         url = settings.get("FINEWS_DATABASE_URL")
-        if not url or not codes:
-            return {}
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).exists()):
+        if not url or not wanted or not Storage.exists(url):
             return {}  # a dry run before any crawl: nothing stored, and nothing to create
-        engine = make_engine(url)
+        lists = settings.getlist("FINEWS_LISTS")
+        storage = Storage.acquire(url, migrate=not settings.getbool("FINEWS_DRY_RUN"))
+        hints: dict[tuple[str, str], dict[str, Any]] = {}
         try:
-            with engine.connect() as conn:
-                return list_hints(conn, SOURCE, codes, settings.getlist("FINEWS_LISTS"))
-        except SQLAlchemyError:  # an empty database of a dry run: no tables yet
+            for source in {source for source, _ in wanted}:
+                codes = [code for s, code in wanted if s == source]
+                hints.update({(source, code): h for code, h in storage.list_hints(source, codes, lists).items()})
+        except SQLAlchemyError:  # the empty database of a dry run: no tables yet
             return {}
         finally:
-            engine.dispose()
+            storage.release()
+        return hints

@@ -145,6 +145,25 @@ def test_plain_scrapy_commands_work_from_the_project_root(seed_replay: ReplaySer
     assert post.read_bytes() == (GOLDEN_SEED / "expected-post.md").read_bytes()
 
 
+def test_settings_are_read_when_a_crawler_starts_not_on_import(tmp_path: Path) -> None:
+    bad = tmp_path / "settings.yaml"
+    bad.write_text("crawl: {delay: fast}\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("FINEWS_CONFIG", None)
+    imported = subprocess.run([sys.executable, "-c", "import crawler.settings"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+    assert imported.returncode == 0, imported.stderr
+    env["FINEWS_CONFIG"] = str(bad)
+    scrapy = [sys.executable, "-m", "scrapy"]
+    listed = subprocess.run([*scrapy, "list"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert listed.stdout.split() == ["crawl", "fetch"], listed.stderr
+    crawled = subprocess.run([*scrapy, "crawl", "fetch", "-a", f"targets={SEED_CODE}"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120, check=False)
+    assert crawled.returncode == 2  # Scrapy's usage error, before any request
+    assert f"error: {bad}: crawl.delay must be a number, got 'fast'" in crawled.stderr
+    assert "Traceback" not in crawled.stderr
+
+
 def page_only_article(replay: ReplayServer) -> str:
     return next(a.code for a in replay.articles if a.api == "missing")
 

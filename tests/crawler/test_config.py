@@ -20,7 +20,7 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert config.path is None
     assert config.base_url == "//finews.withounder.com"
     assert config.database_url == f"sqlite:///{tmp_path}/finews.db"
-    assert [lst.kind for lst in config.eastmoney.lists] == ["nodelist", "columns"]
+    assert [lst.kind for lst in config.sources["eastmoney"].lists] == ["nodelist", "columns"]
     assert config.crawl.retries == 3
 
 
@@ -30,7 +30,7 @@ def test_file_overrides_only_what_it_names(tmp_path: Path) -> None:
     assert config.site_dir == tmp_path / "site"
     assert config.crawl.delay == 0.0
     assert config.crawl.concurrency == 8
-    assert config.eastmoney.article_page == "https://finance.eastmoney.com/a/{id}.html"
+    assert config.sources["eastmoney"].templates["article_page"] == "https://finance.eastmoney.com/a/{id}.html"
 
 
 def test_env_selects_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,4 +80,4 @@ def test_missing_file_is_an_error(tmp_path: Path) -> None:
 
 def test_hosts_are_the_template_hosts(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "sources: {eastmoney: {content_api: 'http://127.0.0.1:81/x?id={code}', article_page: 'http://127.0.0.1:82/a/{id}.html', lists: []}}\n"))
-    assert config.eastmoney.hosts() == {"127.0.0.1:81", "127.0.0.1:82"}
+    assert config.sources["eastmoney"].hosts() == {"127.0.0.1:81", "127.0.0.1:82"}

@@ -9,10 +9,11 @@ from typing import Any
 from scrapy.utils.test import get_crawler
 from sqlalchemy import Table, create_engine, select
 
+from tests import eastmoney
 from crawler.items import ArticleItem
 from pipelines.dates import BEIJING
 from pipelines.models import metadata
-from pipelines.post import build_post
+from pipelines.post import build_post, choose_category
 from pipelines.store import StorePipeline
 
 CODE = "NW202403050812345678"
@@ -35,13 +36,14 @@ def make_item(
     it.published = date or datetime(2024, 3, 5, 8, 1, 2, tzinfo=BEIJING)
     it.html = body
     it.list_meta = list_meta or {}
-    it.post = build_post(it, share_link=SHARE, base_url="", overrides=overrides or {})
+    it.category_choice = choose_category(it, overrides or {})
+    it.post = build_post(it, category=it.category_choice, share_link=SHARE.format(code=code), base_url="")
     return it
 
 
 def open_store(database_url: str, site: Path, **settings: Any) -> StorePipeline:
     """An opened StorePipeline, configured as Scrapy would configure it."""
-    crawler = get_crawler(settings_dict={"FINEWS_DATABASE_URL": database_url, "FINEWS_SITE_DIR": str(site), **settings})
+    crawler = get_crawler(settings_dict={"FINEWS_SOURCES": eastmoney.SOURCES, "FINEWS_DATABASE_URL": database_url, "FINEWS_SITE_DIR": str(site), **settings})
     pipeline = StorePipeline.from_crawler(crawler)
     pipeline.open_spider()
     return pipeline

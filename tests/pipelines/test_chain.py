@@ -9,8 +9,9 @@ from scrapy.utils.misc import load_object
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
+from tests import eastmoney
 from crawler.settings import ITEM_PIPELINES
-from crawler.sources.eastmoney import parse_content_api
+from crawler.sources.eastmoney.content_api import parse_content_api
 from pipelines.post import render_post
 from tests.conftest import GOLDEN_SEED
 
@@ -31,7 +32,7 @@ def test_seed_through_the_pipeline_chain(tmp_path: Path) -> None:
     )
     crawler = get_crawler(
         settings_dict={
-            "FINEWS_SHARE_LINK": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
+            "FINEWS_SOURCES": eastmoney.SOURCES,  # the share link the golden post was made with is the default
             "FINEWS_BASE_URL": "//finews.withounder.com",
             "FINEWS_DATABASE_URL": f"sqlite:///{tmp_path}/finews.db",
             "FINEWS_SITE_DIR": str(tmp_path / "site"),

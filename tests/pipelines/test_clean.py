@@ -9,8 +9,10 @@ import pytest
 from bs4 import BeautifulSoup, NavigableString, Tag
 from scrapy.utils.test import get_crawler
 
+from tests import eastmoney
 from crawler.items import ArticleItem
-from pipelines.clean import _CLEANER, CleanPipeline, clean_body
+from pipelines.clean import _CLEANER, CleanPipeline
+from tests.eastmoney import clean_body
 from pipelines.clean_blocks import BodyTooComplex
 from pipelines.clean_rules import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from tests.conftest import FIXTURES, GOLDEN_SEED, assert_golden
@@ -325,7 +327,7 @@ def _item(**kwargs: object) -> ArticleItem:
 
 
 def test_pipeline_cleans_body() -> None:
-    crawler = get_crawler()
+    crawler = get_crawler(settings_dict=eastmoney.settings())
     pipeline = CleanPipeline.from_crawler(crawler)
     item = pipeline.process_item(_item(body_html="<p>\u3000\u3000正文</p>", base_url=BASE_URL))
     assert item.html == "<p>正文</p>" and item.quarantine is None
@@ -335,7 +337,7 @@ def test_pipeline_cleans_body() -> None:
 
 @pytest.mark.parametrize("body", [None, "", "<p>郑重声明：本文不构成投资建议。</p><script>x</script>"])
 def test_pipeline_quarantines_empty_body(body: str | None) -> None:
-    crawler = get_crawler()
+    crawler = get_crawler(settings_dict=eastmoney.settings())
     item = CleanPipeline.from_crawler(crawler).process_item(_item(body_html=body))
     assert item.html == ""
     assert item.quarantine == "empty body after cleaning"
@@ -344,7 +346,7 @@ def test_pipeline_quarantines_empty_body(body: str | None) -> None:
 
 
 def test_pipeline_quarantines_body_over_budget() -> None:
-    crawler = get_crawler()
+    crawler = get_crawler(settings_dict=eastmoney.settings())
     item = CleanPipeline.from_crawler(crawler).process_item(_item(body_html="<b>" * 500 + "x"))
     assert item.html is None
     assert item.quarantine is not None and "cleaning budget" in item.quarantine
@@ -352,7 +354,7 @@ def test_pipeline_quarantines_body_over_budget() -> None:
 
 
 def test_pipeline_leaves_quarantined_item_untouched() -> None:
-    crawler = get_crawler()
+    crawler = get_crawler(settings_dict=eastmoney.settings())
     item = _item(body_html="<p>正文</p>")
     item.set_quarantine("no title")
     assert CleanPipeline.from_crawler(crawler).process_item(item) is item

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import eastmoney
 from pipelines.dates import BEIJING
 from pipelines.db import open_database
 from pipelines.projection import Drift, EmptyDatabase, reconcile
@@ -36,7 +37,7 @@ def snapshot(site: Path) -> dict[str, bytes]:
 def run(database_url: str, site: Path) -> Drift:
     engine = open_database(database_url)
     try:
-        return reconcile(engine, Site(site), share_link=SHARE, base_url="")
+        return reconcile(engine, eastmoney.site(site), eastmoney.sources(share_link=SHARE), base_url="")
     finally:
         engine.dispose()
 

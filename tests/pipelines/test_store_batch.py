@@ -100,7 +100,7 @@ class BreakingWriter(ArticleWriter):
 
 def test_a_failed_commit_undoes_every_file_of_the_batch(batched: StorePipeline, site: Path, database_url: str) -> None:
     w = batched.writer
-    batched.writer = BreakingWriter(w.site, w.overrides, w.force, w.near, w.stats)
+    batched.writer = BreakingWriter(w.site, w.force, w.near, w.stats)
     batch = items(3)
     results = run(batched, batch)
     assert all(isinstance(r, Exception) for r in results), results

@@ -12,11 +12,14 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
-from crawler.sources.eastmoney import parse_content_api
+from crawler.sources.eastmoney.content_api import parse_content_api
 from pipelines.models import quarantine
 from pipelines.store import StorePipeline
 from pipelines.validate import ValidatePipeline, escape_lone_surrogates, validate_item, visible_text
+from tests import eastmoney
 from tests.pipelines.store_helpers import rows
+
+EASTMONEY = eastmoney.SOURCES["eastmoney"]
 
 CODE = "NW202403051234567892"
 
@@ -34,7 +37,7 @@ def item(**fields: Any) -> ArticleItem:
 
 
 def validate(it: ArticleItem) -> ArticleItem:
-    return ValidatePipeline.from_crawler(get_crawler()).process_item(it)
+    return ValidatePipeline.from_crawler(get_crawler(settings_dict=eastmoney.settings())).process_item(it)
 
 
 def test_a_complete_item_passes() -> None:
@@ -66,13 +69,13 @@ INVISIBLE_TITLES = {
 @pytest.mark.parametrize("title", INVISIBLE_TITLES.values(), ids=INVISIBLE_TITLES.keys())
 def test_a_title_of_invisible_characters_is_no_title(title: str) -> None:
     assert visible_text(title) == ""
-    assert validate_item(item(title=title)) == "no title"
+    assert validate_item(item(title=title), EASTMONEY) == "no title"
     assert validate(item(title=title)).quarantine == "no title"
 
 
 @pytest.mark.parametrize("title", ["A", "\u200b标题\u200b", "\u3000\u3000一", "😀", "\u2800x", "0"])
 def test_a_title_with_one_visible_character_passes(title: str) -> None:
-    assert validate_item(item(title=title)) is None
+    assert validate_item(item(title=title), EASTMONEY) is None
 
 
 # --- lone surrogates -------------------------------------------------------------------------
@@ -96,7 +99,7 @@ def test_a_lone_surrogate_in_any_text_field_quarantines(field: str, value: objec
 
 
 def test_a_surrogate_only_title_is_reported_as_invalid_not_missing() -> None:
-    assert validate_item(item(title="\ud800")) == "title holds invalid characters (lone surrogate)"
+    assert validate_item(item(title="\ud800"), EASTMONEY) == "title holds invalid characters (lone surrogate)"
 
 
 def test_an_escaped_pair_is_one_character_not_a_surrogate() -> None:
@@ -104,7 +107,7 @@ def test_an_escaped_pair_is_one_character_not_a_surrogate() -> None:
     assert "\\ud83d\\ude00" in payload  # escaped on the wire, as the source writes it
     api = parse_content_api(payload.encode("ascii"))
     assert api is not None and api.title == "表情😀"
-    assert validate_item(item(title=api.title, body_html=api.body_html)) is None
+    assert validate_item(item(title=api.title, body_html=api.body_html), EASTMONEY) is None
 
 
 def test_a_content_api_body_with_a_lone_surrogate_escape_is_quarantined() -> None:
@@ -122,7 +125,7 @@ def test_escape_lone_surrogates() -> None:
 
 
 def test_the_quarantine_row_is_written_even_when_the_raw_payload_holds_a_surrogate(database_url: str, tmp_path: Path) -> None:
-    crawler = get_crawler(settings_dict={"FINEWS_DATABASE_URL": database_url, "FINEWS_SITE_DIR": str(tmp_path / "site")})
+    crawler = get_crawler(settings_dict={"FINEWS_SOURCES": eastmoney.SOURCES, "FINEWS_DATABASE_URL": database_url, "FINEWS_SITE_DIR": str(tmp_path / "site")})
     store = StorePipeline.from_crawler(crawler)
     store.open_spider()
     try:

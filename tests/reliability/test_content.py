@@ -23,9 +23,11 @@ from sqlalchemy import create_engine, select
 
 from crawler.replay import ReplayServer
 from crawler.sources.base import SourceFormatError
-from crawler.sources.eastmoney import parse_article_page, parse_content_api, parse_list
-from crawler.spiders.articles import page_text
-from pipelines.clean import clean_body
+from crawler.sources.eastmoney.article_page import parse_article_page
+from crawler.sources.eastmoney.content_api import parse_content_api
+from crawler.sources.eastmoney.lists import parse_list
+from crawler.sources.eastmoney.fetch import page_text
+from tests.eastmoney import clean_body
 from pipelines.clean_blocks import BodyTooComplex
 from pipelines.dates import BEIJING, parse_published
 from pipelines.models import quarantine

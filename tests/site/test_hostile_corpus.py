@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from pipelines.post import clean_text
-from pipelines.site import POST_NAME
+from tests import eastmoney
 from tests.site.conftest import BENIGN_SLUG, CONTROL_DIR, Browsed, Published
 from tests.site.harness import CORPUS, PLACES, excess, findings, load_corpus, raw_templates
 
@@ -206,7 +206,7 @@ def test_every_file_stays_where_finews_puts_it(published: Published) -> None:
     posts = {w for w in written if w.startswith("_posts/")}
     categories = {w for w in written if w.startswith("category/")}
     assert written == SKELETON | TEST_FILES | posts | categories, written - SKELETON - TEST_FILES - posts - categories
-    assert all(POST_NAME.match(p.split("/", 1)[1]) for p in posts), posts
+    assert all(eastmoney.site(Path()).post_name.match(p.split("/", 1)[1]) for p in posts), posts
     assert all(re.fullmatch(r"category/[a-z0-9]+\.html", c) for c in categories), categories
     assert len(posts) == len(published_codes(published))
     for layout in SKELETON - {"_config.yml"}:  # nothing was overwritten through a path-ish title

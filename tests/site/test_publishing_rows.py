@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.replay import ReplayServer
-from pipelines.clean import clean_body
+from tests.eastmoney import clean_body
 from pipelines.clean_rules import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from pipelines.dates import BEIJING
 from pipelines.post import Post, render_category_page, render_post
@@ -262,8 +262,10 @@ def test_replay_lists_show_a_fixtures_list_fields_and_the_api_stays(tmp_path: Pa
 
 SETTINGS_PROBE = """
 import json, scrapy
+from scrapy.crawler import Crawler
 from scrapy.utils.project import get_project_settings
-s = get_project_settings()
+from crawler.spiders.fetch import FetchSpider
+s = Crawler(FetchSpider, get_project_settings()).settings  # settings.yaml is read as a crawler is made
 print(json.dumps({
     "scrapy": scrapy.__version__,
     "telnet": s.getbool("TELNETCONSOLE_ENABLED"),

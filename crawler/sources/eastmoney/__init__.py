@@ -1,7 +1,7 @@
-"""Eastmoney (东方财富): parsers for the content API, article pages and the five list kinds.
+"""Eastmoney (东方财富): the content API, article pages and five list kinds (SPEC §5).
 
-Pure functions over response text (SPEC section 5); no fetching, no Scrapy.  ``PARSERS``
-maps each golden-fixture folder under ``tests/fixtures/sources/eastmoney/`` to a uniform
+Parsers are pure functions over response text; ``EastmoneySource.PARSERS`` maps
+each golden-fixture folder under ``tests/fixtures/sources/eastmoney/`` to a uniform
 ``(payload bytes, url) -> result`` adapter, so every parser is covered by fixtures.
 """
 
@@ -9,31 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
+from typing import Any, ClassVar
 
-from crawler.sources.base import Parser, decode_utf8
+from crawler.sources.base import ListPage, Parser, Source, decode_utf8
+from crawler.sources.eastmoney import codes, lists, targets
 from crawler.sources.eastmoney.article_page import PageArticle, parse_article_page, parse_continuation_page
 from crawler.sources.eastmoney.codes import article_id, normalize_code
 from crawler.sources.eastmoney.content_api import ApiArticle, parse_content_api
-from crawler.sources.eastmoney.lists import LIST_KINDS, ListEntry, ListPage, next_page_url, parse_list
+from crawler.sources.eastmoney.lists import LIST_KINDS, next_page_url, parse_list
+from crawler.sources.eastmoney.fetch import NAME, EastmoneyFetch
+from crawler.sources.eastmoney.noise import NOISE
+from crawler.sources.fetching import FetchStrategy
+from crawler.sources.noise import NoiseRules
 
 __all__ = [
-    "LIST_KINDS",
-    "NAME",
-    "PARSERS",
-    "ApiArticle",
-    "ListEntry",
-    "ListPage",
-    "PageArticle",
-    "article_id",
-    "next_page_url",
-    "normalize_code",
-    "parse_article_page",
-    "parse_content_api",
-    "parse_continuation_page",
-    "parse_list",
+    "LIST_KINDS", "SOURCE", "ApiArticle", "EastmoneySource", "PageArticle", "article_id", "next_page_url",
+    "normalize_code", "parse_article_page", "parse_content_api", "parse_continuation_page", "parse_list",
 ]
-
-NAME = "eastmoney"
 
 
 def _content_api(payload: bytes, url: str) -> ApiArticle | None:
@@ -49,12 +41,54 @@ def _continuation_page(payload: bytes, url: str) -> str | None:
 
 
 def _list(kind: str, payload: bytes, url: str) -> ListPage:
-    return parse_list(kind, payload)
+    return lists.parse_list(kind, payload)
 
 
-PARSERS: Mapping[str, Parser] = {
-    "content_api": _content_api,
-    "article_page": _article_page,
-    "continuation_page": _continuation_page,
-    **{f"list_{kind}": partial(_list, kind) for kind in LIST_KINDS},
-}
+class EastmoneySource(Source):
+    NAME = NAME
+    DEFAULTS: ClassVar[Mapping[str, Any]] = {
+        "share_link": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
+        "content_api": "http://finews.zning.xyz/NewsData/GetNewsText.do?id={code}",
+        "article_page": "https://finance.eastmoney.com/a/{id}.html",
+        "lists": [
+            {"kind": "nodelist", "url": "http://183.136.162.242/web/webapi?type=45&count=100&newsid=1"},
+            {
+                "kind": "columns",
+                "url": "https://np-listapi.eastmoney.com/comm/web/getNewsByColumns?client=web"
+                "&biz=web_news_col&column=350&order=1&needInteractData=0&page_size=50",
+            },
+        ],
+    }
+    TEMPLATES: ClassVar[Mapping[str, str]] = {"share_link": "{code}", "content_api": "{code}", "article_page": "{id}"}
+    LIST_KINDS = lists.LIST_KINDS
+    PARSERS: ClassVar[Mapping[str, Parser]] = {
+        "content_api": _content_api,
+        "article_page": _article_page,
+        "continuation_page": _continuation_page,
+        **{f"list_{kind}": partial(_list, kind) for kind in lists.LIST_KINDS},
+    }
+    CODE_PATTERN = codes.INFOCODE.pattern  # the infoCode; the 18 digits alone are the article id
+    NOISE: ClassVar[NoiseRules] = NOISE
+
+    @classmethod
+    def normalize_code(cls, value: object) -> str | None:
+        return codes.normalize_code(value)
+
+    @classmethod
+    def article_id(cls, code: str) -> str:
+        return codes.article_id(code)
+
+    def code_for(self, target: str) -> str:
+        return targets.code_for(target)
+
+    def parse_list(self, kind: str, payload: bytes) -> ListPage:
+        return lists.parse_list(kind, payload)
+
+    def next_page_url(self, url: str, cursor: dict[str, str]) -> str:
+        return lists.next_page_url(url, cursor)
+
+    def fetching(self) -> FetchStrategy:
+        return EastmoneyFetch(self.templates["content_api"], self.templates["article_page"], self.article_id)
+
+
+SOURCE = EastmoneySource

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+INFOCODE = re.compile(r"NW\d{18}")
 _CODE = re.compile(r"(?:NW)?(\d{18})", re.IGNORECASE)
 
 

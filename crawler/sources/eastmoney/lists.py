@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
-from crawler.sources.base import SourceFormatError, decode_utf8, expect_object, json_type, load_json, text_field
+from crawler.sources.base import ListEntry, ListPage, SourceFormatError, decode_utf8, expect_object, json_type, load_json, text_field
 from crawler.sources.eastmoney.codes import normalize_code
 
 LIST_KINDS = ("nodelist", "records", "record", "fastnews", "columns")
@@ -66,22 +66,6 @@ FIELDS: dict[str, Fields] = {
         outlet=("medianame", "from"), summary=("summary",), url=("uniqueurl", "url"),
     ),
 }
-
-
-@dataclass(frozen=True)
-class ListEntry:
-    code: str  # NW + 18 digits
-    title: str | None
-    showtime: str | None  # "YYYY-MM-DD HH:MM:SS" exactly as given
-    outlet: str | None
-    summary: str | None
-    url: str | None
-
-
-@dataclass(frozen=True)
-class ListPage:
-    entries: tuple[ListEntry, ...]
-    next_cursor: dict[str, str] | None  # query parameters of the next page, None at the end
 
 
 def parse_list(kind: str, payload: str | bytes) -> ListPage:

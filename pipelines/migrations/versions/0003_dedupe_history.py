@@ -1,4 +1,4 @@
-"""Dedupe and history: content keys on articles, article_history, aliases, near_duplicates.
+"""Dedupe and history: content keys, article_history, aliases, near_duplicates.
 
 Revision ID: 0003
 Revises: 0002
@@ -11,6 +11,11 @@ would copy the whole table (and the store always fills them).
 
 from __future__ import annotations
 
+import hashlib
+import html
+import re
+import unicodedata
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -19,7 +24,52 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-CHUNK = 500  # rows read and updated per round trip; keeps memory flat on large databases
+# Rows read and updated per round trip; keeps memory flat on large databases.
+CHUNK = 500
+
+# A frozen copy of pipelines/fingerprint.py as of this revision: a migration must give
+# the same result whatever the live code becomes (changes there come with a migration).
+_BINS = 128
+_SHINGLE = 3
+_TAG = re.compile(r"<[^>]*>")
+_OUTLET_LINE = re.compile(r"[（(]\s*文章来源\s*[：:][^）)]*[）)]")
+
+
+def _text_hash_v1(title: str, body: str) -> str:
+    return hashlib.sha256(f"{title}\x1f{body}".encode()).hexdigest()
+
+
+def _visible_text_v1(title: str, body: str) -> str:
+    text = _TAG.sub(" ", body)
+    text = _OUTLET_LINE.sub(" ", html.unescape(text))
+    text = unicodedata.normalize("NFKC", f"{title} {text}").lower()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def _shingles_v1(text: str) -> set[str]:
+    if len(text) <= _SHINGLE:
+        return {text} if text else set()
+    return {text[i : i + _SHINGLE] for i in range(len(text) - _SHINGLE + 1)}
+
+
+def _signature_v1(title: str, body: str) -> bytes:
+    mins: list[int | None] = [None] * _BINS
+    for feature in _shingles_v1(_visible_text_v1(title, body)):
+        digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+        value = int.from_bytes(digest, "little")
+        slot, rest = value % _BINS, value // _BINS
+        current = mins[slot]
+        if current is None or rest < current:
+            mins[slot] = rest
+    if all(m is None for m in mins):
+        return b""
+    out = bytearray(_BINS)
+    for i in range(_BINS):
+        step = 0
+        while mins[(i + step) % _BINS] is None:
+            step += 1
+        out[i] = (mins[(i + step) % _BINS] + step) & 0xFF  # type: ignore[operator]
+    return bytes(out)
 
 
 def upgrade() -> None:
@@ -30,7 +80,12 @@ def upgrade() -> None:
     op.create_table(
         "article_history",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "article_id",
+            sa.Integer,
+            sa.ForeignKey("articles.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("published_at", sa.DateTime, nullable=False),
         sa.Column("utc_offset", sa.Integer, nullable=False),
@@ -49,7 +104,12 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("source", sa.String(32), nullable=False),
         sa.Column("code", sa.String(32), nullable=False),
-        sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "article_id",
+            sa.Integer,
+            sa.ForeignKey("articles.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("similarity", sa.Float, nullable=False),
         sa.Column("title", sa.Text, nullable=False),
@@ -62,8 +122,18 @@ def upgrade() -> None:
     op.create_table(
         "near_duplicates",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("similar_id", sa.Integer, sa.ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "article_id",
+            sa.Integer,
+            sa.ForeignKey("articles.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column(
+            "similar_id",
+            sa.Integer,
+            sa.ForeignKey("articles.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("similarity", sa.Float, nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.UniqueConstraint("article_id", "similar_id", name="uq_near_duplicates_pair"),
@@ -74,10 +144,6 @@ def upgrade() -> None:
 
 def fill_content_keys() -> None:
     """Compute text_hash and signature of every stored article (data migration)."""
-    # The functions are imported, not copied: the stored values must equal what the
-    # store computes.  A later change to them comes with its own recomputing migration.
-    from pipelines.fingerprint import signature, text_hash
-
     conn = op.get_bind()
     table = sa.table(
         "articles",
@@ -90,7 +156,10 @@ def fill_content_keys() -> None:
     last = 0
     while True:
         rows = conn.execute(
-            sa.select(table.c.id, table.c.title, table.c.body).where(table.c.id > last).order_by(table.c.id).limit(CHUNK)
+            sa.select(table.c.id, table.c.title, table.c.body)
+            .where(table.c.id > last)
+            .order_by(table.c.id)
+            .limit(CHUNK)
         ).all()
         if not rows:
             return
@@ -98,7 +167,10 @@ def fill_content_keys() -> None:
             conn.execute(
                 table.update()
                 .where(table.c.id == row.id)
-                .values(text_hash=text_hash(row.title, row.body), signature=signature(row.title, row.body) or None)
+                .values(
+                    text_hash=_text_hash_v1(row.title, row.body),
+                    signature=_signature_v1(row.title, row.body) or None,
+                )
             )
         last = rows[-1].id
 

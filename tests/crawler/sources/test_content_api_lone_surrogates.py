@@ -6,7 +6,7 @@ quarantines the article); it never fails on them.
 
 from __future__ import annotations
 
-from crawler.sources.eastmoney import parse_content_api
+from crawler.sources.eastmoney.content_api import parse_content_api
 
 
 def test_fields_keep_the_lone_surrogate() -> None:

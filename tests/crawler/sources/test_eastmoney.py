@@ -1,7 +1,7 @@
 """Golden fixtures for every registered source parser, plus focused Eastmoney unit tests.
 
 Each input under ``tests/fixtures/sources/<source>/<parser>/`` is parsed by
-``SOURCES[<source>].PARSERS[<parser>]`` with the URL from the folder's ``meta.json``
+``builtin_sources()[<source>].PARSERS[<parser>]`` with the URL from the folder's ``meta.json``
 and compared with ``<case>.expected.json``.  Regenerate with ``pytest --update-golden``
 and review every changed expected file by hand.
 """
@@ -15,19 +15,15 @@ from typing import Any
 
 import pytest
 
-from crawler.sources import SOURCES
+from crawler.sources import builtin_sources
 from crawler.sources.base import SourceFormatError
-from crawler.sources.eastmoney import (
-    LIST_KINDS,
-    article_id,
-    next_page_url,
-    normalize_code,
-    parse_article_page,
-    parse_content_api,
-    parse_list,
-)
+from crawler.sources.eastmoney.article_page import parse_article_page
+from crawler.sources.eastmoney.codes import article_id, normalize_code
+from crawler.sources.eastmoney.content_api import parse_content_api
+from crawler.sources.eastmoney.lists import LIST_KINDS, next_page_url, parse_list
 from tests.conftest import FIXTURES, assert_golden
 
+SOURCES = builtin_sources()
 SOURCE_FIXTURES = FIXTURES / "sources"
 EXPECTED_SUFFIX = ".expected.json"
 

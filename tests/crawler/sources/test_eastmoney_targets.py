@@ -1,8 +1,14 @@
+"""Eastmoney's target forms, and the generic resolution over the configured sources."""
+
 from __future__ import annotations
 
 import pytest
 
-from crawler.targets import TargetError, code_for, report_key
+from crawler.sources import TargetError, report_key, resolve_target
+from crawler.sources.eastmoney import EastmoneySource
+from crawler.sources.eastmoney.targets import code_for
+
+SOURCES = {"eastmoney": EastmoneySource.configure(dict(EastmoneySource.DEFAULTS), max_pages=1, where="test")}
 
 CODE = "NW202202092271461775"
 
@@ -23,6 +29,7 @@ CODE = "NW202202092271461775"
 )
 def test_every_form_names_the_same_code(target: str) -> None:
     assert code_for(target) == CODE
+    assert resolve_target(target, SOURCES) == ("eastmoney", CODE)
 
 
 @pytest.mark.parametrize(
@@ -32,4 +39,4 @@ def test_every_form_names_the_same_code(target: str) -> None:
 def test_non_targets_are_refused(target: str) -> None:
     with pytest.raises(TargetError):
         code_for(target)
-    assert report_key(target) == target
+    assert report_key(target, SOURCES) == target

@@ -1,0 +1,93 @@
+"""Checks for settings.yaml values, shared by the loader and the sources' own blocks.
+
+Each check returns the value it accepts or raises :class:`ConfigError` with one
+line that names the file (*where*) and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+SLUG_RE = re.compile(r"^[a-z0-9]+$")
+LIST_KEYS = frozenset({"kind", "url", "max_pages", "category", "tag"})
+
+
+class ConfigError(ValueError):
+    """settings.yaml names an unknown key or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class ListConfig:
+    """One configured list of a source (``sources.<name>.lists[i]``)."""
+
+    kind: str
+    url: str
+    max_pages: int
+    category: str | None = None
+    tag: str | None = None
+    source: str = ""
+
+
+def unknown_keys(block: Mapping[str, Any], known: Collection[str], key: str, where: str) -> None:
+    unknown = sorted(str(name) for name in set(block) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {f'{key}.{unknown[0]}'!r} (known: {', '.join(sorted(known))})")
+
+
+def check_str(value: Any, key: str, where: str, *, empty: bool = False) -> str:
+    if not isinstance(value, str) or (not empty and not value.strip()):
+        raise ConfigError(f"{where}: {key} must be a {'' if empty else 'non-empty '}string, got {value!r}")
+    return value
+
+
+def check_url(value: Any, key: str, where: str) -> str:
+    url = check_str(value, key, where)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where}: {key} must be an http(s) URL, got {url!r}")
+    return url
+
+
+def check_template(value: Any, key: str, placeholder: str, where: str) -> str:
+    url = check_url(value, key, where)
+    if placeholder not in url:
+        raise ConfigError(f"{where}: {key} must contain {placeholder}, got {url!r}")
+    return url
+
+
+def check_slug(value: Any, key: str, where: str) -> str:
+    if not isinstance(value, str) or not SLUG_RE.match(value):
+        raise ConfigError(f"{where}: {key} must be a slug of a-z and 0-9, got {value!r}")
+    return value
+
+
+def check_lists(value: Any, key: str, source: str, kinds: Collection[str], max_pages: int, where: str) -> tuple[ListConfig, ...]:
+    """The list entries of a source block; *max_pages* is ``crawl.max_pages``, the default of each."""
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: {key} must be a list")
+    return tuple(_list(entry, f"{key}[{i}]", source, kinds, max_pages, where) for i, entry in enumerate(value))
+
+
+def _list(entry: Any, key: str, source: str, kinds: Collection[str], max_pages: int, where: str) -> ListConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: {key} must be a mapping with kind and url")
+    unknown = set(entry) - LIST_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {key}.{sorted(unknown)[0]} (known: {', '.join(sorted(LIST_KEYS))})")
+    kind = entry.get("kind")
+    if kind not in kinds:
+        raise ConfigError(f"{where}: {key}.kind must be one of {', '.join(kinds)}, got {kind!r}")
+    pages = entry.get("max_pages", max_pages)
+    if isinstance(pages, bool) or not isinstance(pages, int) or pages < 1:
+        raise ConfigError(f"{where}: {key}.max_pages must be a whole number >= 1, got {pages!r}")
+    category = entry.get("category")
+    if category is not None:
+        check_slug(category, f"{key}.category", where)
+    tag = entry.get("tag")
+    if tag is not None and (not isinstance(tag, str) or not tag.strip()):
+        raise ConfigError(f"{where}: {key}.tag must be a non-empty string, got {tag!r}")
+    return ListConfig(kind=kind, url=check_url(entry.get("url"), f"{key}.url", where), max_pages=pages, category=category, tag=tag, source=source)
