@@ -23,13 +23,17 @@ import sys
 import tempfile
 import time
 import urllib.request
-from urllib.parse import urlencode
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import psutil
 import yaml
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
 
 CRAWL = {"delay": 0, "concurrency": 16, "per_host": 16, "retries": 1, "timeout": 10, "max_pages": 1000}
 
@@ -86,7 +90,7 @@ def pipeline_rate(replay: Any, folder: Path) -> float:
             api: Any = parse_api(response.read(), url)
         assert api is not None
         items.append(
-            ArticleItem(source=name, code=article.code, fetched_at=datetime.now(timezone.utc), title=api.title,
+            ArticleItem(source=name, code=article.code, fetched_at=datetime.now(UTC), title=api.title,
                         date_raw=api.date, outlet=api.outlet, body_html=api.body_html, base_url=api.url)
         )
     crawler = get_crawler(settings_dict={
@@ -101,8 +105,9 @@ def pipeline_rate(replay: Any, folder: Path) -> float:
         warm = stage.process_item(warm)
     started = time.perf_counter()
     for item in items:
+        passed = item
         for stage in stages:
-            item = stage.process_item(item)
+            passed = stage.process_item(passed)
     elapsed = time.perf_counter() - started
     for stage in stages:
         getattr(stage, "close_spider", lambda: None)()
@@ -119,11 +124,11 @@ def baseline(urls_file: Path) -> None:
     class Plain(Spider):
         name = "plain"
 
-        async def start(self):  # type: ignore[no-untyped-def]
+        async def start(self) -> AsyncIterator[Request]:
             for url in urls:
                 yield Request(url, dont_filter=True, meta={"handle_httpstatus_all": True})
 
-        def parse(self, response):  # type: ignore[no-untyped-def]
+        def parse(self, response: Response, **kwargs: Any) -> None:
             return None
 
     process = CrawlerProcess({"LOG_LEVEL": "ERROR", "CONCURRENT_REQUESTS": CRAWL["concurrency"],
@@ -160,13 +165,19 @@ def main(argv: list[str] | None = None) -> int:
             f"{run['plain_pps']:7.1f} pages/s, ratio {run['finews_pps'] / run['plain_pps']:.2f} ({run['pages']} pages; "
             f"times include process start-up)"
         )
-    print(f"peak RSS of the crawl:    N {small['peak'] / mib:.1f} MiB, 10N {large['peak'] / mib:.1f} MiB (ratio {large['peak'] / small['peak']:.2f})")
+    print(
+        f"peak RSS of the crawl:    N {small['peak'] / mib:.1f} MiB, 10N {large['peak'] / mib:.1f} MiB "
+        f"(ratio {large['peak'] / small['peak']:.2f})"
+    )
     for label, run in (("N", small), ("10N", large)):
         print(
             f"incremental, nothing new, {label:>3}: {run['incremental_s']:.2f} s and {run['incremental_requests']} requests "
             f"(first run {run['seconds']:.2f} s, ratio {run['incremental_s'] / run['seconds']:.2f})"
         )
-    print(f"finews schedule RSS:      first two runs {early / mib:.1f} MiB, last two of 8 runs {late / mib:.1f} MiB (ratio {late / early:.2f})")
+    print(
+        f"finews schedule RSS:      first two runs {early / mib:.1f} MiB, last two of 8 runs {late / mib:.1f} MiB "
+        f"(ratio {late / early:.2f})"
+    )
     return 0
 
 

@@ -18,9 +18,8 @@ from typing import Any
 
 import yaml
 
-from crawler.config_values import ConfigError, ListConfig, check_slug, check_str, check_url
+from crawler.config_values import ConfigError, ListConfig, check_slug, check_str, check_url, sqlite_file
 from crawler.sources import Source, source_class
-from pipelines.db import sqlite_file
 
 __all__ = ["AppConfig", "ConfigError", "load_config", "parse_duration"]
 
@@ -234,7 +233,9 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
         crawl=crawl,
         dedupe=_dedupe(data["dedupe"], where),
         health=_health(data["health"], where),
-        webhook_url=None if data["alerts"]["webhook_url"] is None else check_url(data["alerts"]["webhook_url"], "alerts.webhook_url", where),
+        webhook_url=(
+            None if data["alerts"]["webhook_url"] is None else check_url(data["alerts"]["webhook_url"], "alerts.webhook_url", where)
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,16 @@ class ListConfig:
     category: str | None = None
     tag: str | None = None
     source: str = ""
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database or an in-memory one."""
+    from sqlalchemy.engine import make_url  # only commands that open a database need SQLAlchemy
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
 
 
 def unknown_keys(block: Mapping[str, Any], known: Collection[str], key: str, where: str) -> None:
@@ -79,7 +90,7 @@ def _list(entry: Any, key: str, source: str, kinds: Collection[str], max_pages: 
     if unknown:
         raise ConfigError(f"{where}: unknown key {key}.{sorted(unknown)[0]} (known: {', '.join(sorted(LIST_KEYS))})")
     kind = entry.get("kind")
-    if kind not in kinds:
+    if not isinstance(kind, str) or kind not in kinds:
         raise ConfigError(f"{where}: {key}.kind must be one of {', '.join(kinds)}, got {kind!r}")
     pages = entry.get("max_pages", max_pages)
     if isinstance(pages, bool) or not isinstance(pages, int) or pages < 1:
@@ -90,4 +101,5 @@ def _list(entry: Any, key: str, source: str, kinds: Collection[str], max_pages: 
     tag = entry.get("tag")
     if tag is not None and (not isinstance(tag, str) or not tag.strip()):
         raise ConfigError(f"{where}: {key}.tag must be a non-empty string, got {tag!r}")
-    return ListConfig(kind=kind, url=check_url(entry.get("url"), f"{key}.url", where), max_pages=pages, category=category, tag=tag, source=source)
+    url = check_url(entry.get("url"), f"{key}.url", where)
+    return ListConfig(kind=kind, url=url, max_pages=pages, category=category, tag=tag, source=source)

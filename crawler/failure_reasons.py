@@ -59,7 +59,7 @@ def size(limit: int) -> str:
 
 def describe_failure(failure: Failure) -> str:
     """A one-line reason for a failed request."""
-    if failure.check(HttpError):
+    if isinstance(failure.value, HttpError):
         return f"HTTP {failure.value.response.status}"
     if failure.check(TxTimeoutError):
         return "timed out"

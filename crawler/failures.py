@@ -17,7 +17,7 @@ lost, only the count.  Off in dry runs.  Stats: ``backlog/failures`` and
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -82,7 +82,7 @@ class FailureLedger:
         try:
             if self.storage is None:
                 self.storage = Storage.acquire(self.url)
-            row = self.storage.record_failure(source, code, reason, datetime.now(timezone.utc), self.retry, ours=not counts)
+            row = self.storage.record_failure(source, code, reason, datetime.now(UTC), self.retry, ours=not counts)
         except (SQLAlchemyError, OSError) as exc:
             logger.warning("could not record the failure of %s (%s); the next run retries it", code, exc)
             return

@@ -14,7 +14,7 @@ never finished.  :func:`assess` asks the storage for the runs' figures;
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,7 +41,7 @@ def describe_age(seconds: float) -> str:
 
 def judge(
     last_finished: datetime | None,
-    history: dict[str, Sequence[ListRun]],
+    history: Mapping[str, Sequence[ListRun]],
     now: datetime,
     config: HealthConfig,
 ) -> Health:

@@ -1,21 +1,49 @@
-"""The item that flows from the spiders through every pipeline stage.
+"""The item that flows from the spiders through every pipeline stage, and the post it becomes.
 
 Spiders fill the *source* fields (what was fetched); each pipeline stage fills
 its own *derived* fields and never edits what an earlier stage produced.  An
 item with ``quarantine`` set is skipped by every later stage and stored as a
-quarantine row by the store stage.
+quarantine row by the store stage.  ``Post`` and ``CategoryChoice`` are the post
+stage's results (pipelines.post makes and renders them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from pipelines.post import CategoryChoice, Post
+from datetime import datetime, timedelta, timezone
+from typing import Literal
 
 Outcome = Literal["new", "updated", "unchanged", "duplicate"]
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # every post's date is shown in it
+
+
+@dataclass(frozen=True)
+class Post:
+    """Exactly what a post file is made of (SPEC §6), so the file can be rewritten byte for byte."""
+
+    code: str
+    title: str
+    published: datetime  # aware
+    slug: str  # category slug
+    tag: str  # "<outlet>新闻" or the list's tag
+    body: str  # cleaned HTML, one block per line
+    share_link: str
+    base_url: str
+
+    @property
+    def path(self) -> str:
+        """Path of the post file relative to the site folder."""
+        return f"_posts/{self.published.astimezone(BEIJING):%Y-%m-%d}-{self.code}.md"
+
+
+@dataclass(frozen=True)
+class CategoryChoice:
+    """The category the post stage chose; the store stage gives it a free slug (pipelines.writer)."""
+
+    slug: str
+    title: str  # the category page's title, when the store creates the category
+    outlet: str  # the outlet a pinyin slug belongs to
+    fixed: bool  # the list's category or a settings override: used as is, never suffixed
 
 
 @dataclass

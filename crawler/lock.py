@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from crawler.config import AppConfig
-from pipelines.db import sqlite_file
+from crawler.config_values import sqlite_file
 
 LOCK_NAME = ".finews.lock"
 

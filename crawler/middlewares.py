@@ -16,7 +16,7 @@ import asyncio
 import logging
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -27,8 +27,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
 
 if TYPE_CHECKING:
     from scrapy import Request
-    from scrapy.http import Headers, Response
     from scrapy.crawler import Crawler
+    from scrapy.http import Headers, Response
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class AllowedHostsMiddleware:
     def process_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
         if parts.scheme in ("http", "https") and parts.netloc.lower() in self.hosts:
-            return None
+            return
         self.stats.inc_value("offsite/refused")
         logger.warning("refused %s: host is not named by any source template", request.url)
         raise IgnoreRequest(f"host {parts.netloc!r} is not named by settings.yaml")
@@ -219,5 +219,5 @@ def retry_after_seconds(value: bytes | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

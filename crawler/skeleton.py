@@ -60,7 +60,8 @@ layout: default
 ---
 <h1>{{ page.title | escape }}</h1>
 <ul>
-{% for post in site.categories[page.category] %}<li><a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a> <time>{{ post.date | date: "%Y-%m-%d %H:%M" }}</time></li>
+{% for post in site.categories[page.category] %}\
+<li><a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a> <time>{{ post.date | date: "%Y-%m-%d %H:%M" }}</time></li>
 {% endfor %}</ul>
 """
 
@@ -70,7 +71,8 @@ layout: default
 title: 首页
 ---
 <ul>
-{% for post in site.posts limit: 100 %}<li><a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a> <time>{{ post.date | date: "%Y-%m-%d %H:%M" }}</time></li>
+{% for post in site.posts limit: 100 %}\
+<li><a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a> <time>{{ post.date | date: "%Y-%m-%d %H:%M" }}</time></li>
 {% endfor %}</ul>
 """
 

@@ -27,7 +27,7 @@ from bs4.element import PageElement, PreformattedString, Tag
 
 from crawler.sources import configured_sources
 from crawler.sources.noise import NoiseRules
-from pipelines import clean_rules as R
+from pipelines import clean_rules as R  # noqa: N812 - R. marks each rule table at its many uses
 from pipelines.clean_blocks import (
     BodyTooComplex,
     blockify,
@@ -182,7 +182,8 @@ def _unwrap_links(root: Tag, base_url: str | None, noise: NoiseRules) -> None:
         else:
             a["href"] = href
             if a.has_attr("title"):
-                a["title"] = _WS.sub(" ", a["title"]).strip()
+                # bs4 types any attribute as str | list; title is single-valued, so always a str
+                a["title"] = _WS.sub(" ", a["title"]).strip()  # type: ignore[arg-type]
 
 
 def _fix_images(root: Tag, base_url: str | None) -> None:
@@ -195,7 +196,8 @@ def _fix_images(root: Tag, base_url: str | None) -> None:
             continue
         img["src"] = src
         if img.has_attr("alt"):
-            img["alt"] = unicodedata.normalize("NFC", _WS.sub(" ", img["alt"]).strip())
+            # bs4 types any attribute as str | list; alt is single-valued, so always a str
+            img["alt"] = unicodedata.normalize("NFC", _WS.sub(" ", img["alt"]).strip())  # type: ignore[arg-type]
 
 
 def _absolute(url: object, base_url: str | None) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterable
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PageElement, Tag
 
-from pipelines import clean_rules as R
+from pipelines import clean_rules as R  # noqa: N812 - R. marks each rule table at its many uses
 
 # What html5ever accepts as a direct child, per table part; anything else is foster-parented.
 _TABLE_CHILDREN = {
@@ -71,12 +71,11 @@ def drop_empty(root: Tag) -> None:
     """
     for tag in reversed(root.find_all(True)):
         inline = tag.name not in R.BLOCKS
-        if (inline or tag.parent is not root) and tag.name not in R.KEEP_EMPTY:
-            if not has_content(tag, br_counts=inline):
-                if inline and tag.get_text() and not tag.get_text().strip():
-                    tag.replace_with(" ")
-                else:
-                    tag.decompose()
+        if (inline or tag.parent is not root) and tag.name not in R.KEEP_EMPTY and not has_content(tag, br_counts=inline):
+            if inline and tag.get_text() and not tag.get_text().strip():
+                tag.replace_with(" ")
+            else:
+                tag.decompose()
 
 
 def blockify(soup: BeautifulSoup, nodes: Iterable[PageElement], wrap: str = "p") -> list[Tag]:
@@ -137,7 +136,7 @@ def _table_ok(table: Tag) -> bool:
                     return False
                 if child.name in _TABLE_CHILDREN:
                     stack.append(child)
-            elif child.strip():
+            elif isinstance(child, NavigableString) and child.strip():
                 return False
     return True
 
@@ -164,6 +163,7 @@ def _fix_inside(soup: BeautifulSoup, block: Tag) -> None:
 def trim(block: Tag) -> None:
     """Drop layout whitespace and edge <br>s; trim each text holder's text at both ends."""
     for node in list(block.find_all(string=True)):
+        assert node.parent is not None  # found under block, and extracting a string detaches only that string
         if not node.strip() and (
             node.parent.name in R.NO_TEXT_PARENTS
             or _is_block(node.previous_sibling)

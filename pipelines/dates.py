@@ -13,16 +13,15 @@ quarantines the item (stat ``dates/unparsed``).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from crawler.items import ArticleItem
+from crawler.items import BEIJING, ArticleItem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 LANGUAGES = ["zh", "en"]
 EARLIEST = datetime(1990, 1, 1, tzinfo=BEIJING)
 

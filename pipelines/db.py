@@ -17,16 +17,10 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from crawler.config_values import sqlite_file
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL; None for another database or an in-memory one."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
 
 
 def make_engine(url: str) -> Engine:

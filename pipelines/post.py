@@ -1,7 +1,8 @@
 """Stage 4: map an article to the post format (SPEC §6).
 
-``Post`` holds exactly what a post file is made of, so the store stage can keep
-it in the database and ``render_post`` can rewrite the file byte for byte later.
+``Post`` (crawler/items.py) holds exactly what a post file is made of, so the store
+stage can keep it in the database and ``render_post`` can rewrite the file byte for
+byte later.
 ``choose_category`` is the category rule (the list's category, else the settings
 override, else the pinyin of the outlet, ``outlet_slug``); the store stage only
 makes the chosen slug unique among outlets.  ``PostPipeline`` builds the ``Post``
@@ -15,15 +16,12 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import yaml
 
-from crawler.items import ArticleItem
+from crawler.items import BEIJING, ArticleItem, CategoryChoice, Post
 from crawler.sources import configured_sources
-from pipelines.dates import BEIJING
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -42,33 +40,6 @@ _FOOTER_ESCAPES = {
     "<": "&lt;", ">": "&gt;", "&": "&amp;", "{": "&#123;", "}": "&#125;", "|": "\\|",
     "'": "\\'", '"': '\\"', "-": "\\-", ".": "\\.", "~": "\\~", "$": "\\$",
 }
-
-
-@dataclass(frozen=True)
-class Post:
-    code: str
-    title: str
-    published: datetime  # aware
-    slug: str  # category slug
-    tag: str  # "<outlet>新闻" or the list's tag
-    body: str  # cleaned HTML, one block per line
-    share_link: str
-    base_url: str
-
-    @property
-    def path(self) -> str:
-        """Path of the post file relative to the site folder."""
-        return f"_posts/{self.published.astimezone(BEIJING):%Y-%m-%d}-{self.code}.md"
-
-
-@dataclass(frozen=True)
-class CategoryChoice:
-    """The category the post stage chose; the store stage gives it a free slug (pipelines.writer)."""
-
-    slug: str
-    title: str  # the category page's title, when the store creates the category
-    outlet: str  # the outlet a pinyin slug belongs to
-    fixed: bool  # the list's category or a settings override: used as is, never suffixed
 
 
 def clean_text(text: str) -> str:

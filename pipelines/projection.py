@@ -126,9 +126,9 @@ def reconcile(
         last_id = rows[-1].id
     with engine.begin() as conn:
         lock_writers(conn)
-        for slug, title in conn.execute(select(categories.c.slug, categories.c.title).order_by(categories.c.slug)):
-            path = site.category_file(slug)
-            note(project(path, render_category_page(slug, title)), path)
+        for row in conn.execute(select(categories.c.slug, categories.c.title).order_by(categories.c.slug)):
+            path = site.category_file(row.slug)
+            note(project(path, render_category_page(row.slug, row.title)), path)
             drift.pages += 1
         sync_folders({site.root / CATEGORIES})
     with engine.begin() as conn:

@@ -11,16 +11,16 @@ import json
 import os
 import socket
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psutil
 from sqlalchemy import Engine, select
 
 from pipelines.models import run_lists, runs
+from pipelines.writer import utcnow
 
 CLOCK_SLACK = timedelta(seconds=2)  # process start times are known to about a clock tick
-from pipelines.writer import utcnow
 
 
 def start_run(engine: Engine, command: str) -> int:
@@ -45,10 +45,10 @@ def finish_run(engine: Engine, run_id: int, *, status: str, counts: Mapping[str,
 def process_alive(pid: int, started_at: datetime) -> bool:
     """Whether *pid* is still the process that started a run at *started_at* (pids are reused)."""
     try:
-        created = datetime.fromtimestamp(psutil.Process(pid).create_time(), timezone.utc)
+        created = datetime.fromtimestamp(psutil.Process(pid).create_time(), UTC)
     except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
         return False
-    return created <= started_at.astimezone(timezone.utc) + CLOCK_SLACK
+    return created <= started_at.astimezone(UTC) + CLOCK_SLACK
 
 
 def mark_killed(engine: Engine) -> list[int]:
@@ -60,7 +60,9 @@ def mark_killed(engine: Engine) -> list[int]:
     with engine.begin() as conn:
         stale = [
             row.id
-            for row in conn.execute(select(runs.c.id, runs.c.pid, runs.c.started_at).where((runs.c.status == "running") & (runs.c.host == host)))
+            for row in conn.execute(
+                select(runs.c.id, runs.c.pid, runs.c.started_at).where((runs.c.status == "running") & (runs.c.host == host))
+            )
             if row.pid is None or not process_alive(row.pid, row.started_at)
         ]
         if stale:

@@ -20,8 +20,9 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Engine, func, select
 
+from crawler.config_values import sqlite_file
 from pipelines import backlog, run_records
-from pipelines.db import make_engine, sqlite_file
+from pipelines.db import make_engine
 from pipelines.db import migrate as migrate_schema
 from pipelines.models import aliases, articles, categories, quarantine, run_lists, runs
 from pipelines.records import lock_writers

@@ -174,7 +174,7 @@ class StorePipeline:
             results = self.store_batch([item for item, _ in pending])
         except BaseException as exc:  # never leave a future unsettled: the crawl would hang
             results = [exc] * len(pending)
-        for (item, future), error in zip(pending, results):
+        for (item, future), error in zip(pending, results, strict=True):  # store_batch answers once per item
             if future.done():
                 continue
             if error is None:
@@ -226,7 +226,8 @@ class StorePipeline:
         values = {"reason": item.quarantine, "payload": payload, "updated_at": now}
         with self.engine.begin() as conn:
             lock_writers(conn)
-            if not insert_ignore(conn, quarantine, {"source": item.source, "code": item.code, "created_at": now, **values}, ["source", "code"]):
+            row = {"source": item.source, "code": item.code, "created_at": now, **values}
+            if not insert_ignore(conn, quarantine, row, ["source", "code"]):
                 conn.execute(quarantine.update().where(key).values(**values))
             backlog.settle(conn, item.source, item.code)  # the quarantine row is the record now
         logger.warning("quarantined %s: %s", item.code, item.quarantine)

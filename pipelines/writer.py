@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 def utcnow() -> datetime:
     """Now, as naive UTC (the form every time column stores)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def content_hash(post: Post) -> str:
@@ -162,7 +162,7 @@ class ArticleWriter:
 
     def record_near(self, conn: Connection, item: ArticleItem, match: Match) -> None:
         """Record that the article just published is a near-duplicate of the matched one."""
-        new_id = conn.execute(
+        new_id: int = conn.execute(
             select(articles.c.id).where((articles.c.source == item.source) & (articles.c.code == item.code))
         ).scalar_one()
         values = {"article_id": new_id, "similar_id": match.article_id, "similarity": match.similarity, "created_at": utcnow()}

@@ -16,7 +16,6 @@ from pipelines import clean
 from pipelines.site import Site
 
 
-
 def sources(**block: Any) -> dict[str, EastmoneySource]:
     """``FINEWS_SOURCES`` with Eastmoney's defaults, the keys of *block* overridden."""
     return {"eastmoney": EastmoneySource.configure({**EastmoneySource.DEFAULTS, **block}, max_pages=5, where="tests")}  # type: ignore[dict-item]

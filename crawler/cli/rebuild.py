@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.config import AppConfig
-from pipelines.db import sqlite_file
+from crawler.config_values import sqlite_file
 from pipelines.projection import EmptyDatabase, UnknownSource, reconcile
 from pipelines.site import Site
 from pipelines.storage import Storage

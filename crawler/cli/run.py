@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -112,7 +112,7 @@ def record_health(storage: Storage, config: AppConfig, run_id: int) -> None:
     from crawler import alerts
     from crawler.health import assess
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     health = assess(storage, [lst.url for lst in config.lists], now, config.health)
     previous = storage.previous_health(run_id)
     storage.set_health(run_id, health.status)

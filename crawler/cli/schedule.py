@@ -35,7 +35,7 @@ def crawl_command(config: AppConfig) -> list[str]:
     command = [sys.executable, "-m", "crawler.cli"]
     if config.path is not None:
         command += ["-c", str(config.path)]
-    return command + ["crawl"]
+    return [*command, "crawl"]
 
 
 def schedule(config: AppConfig, *, every: str, max_runs: int | None) -> int:

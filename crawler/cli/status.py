@@ -10,7 +10,7 @@ monitor.  ``--json`` prints the same as one JSON object.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from crawler.config import AppConfig
@@ -23,7 +23,7 @@ def status(config: AppConfig, *, check: bool = False, as_json: bool = False) -> 
 
     storage = Storage.acquire(config.database_url)
     try:
-        health = assess(storage, [lst.url for lst in config.lists], datetime.now(timezone.utc), config.health)
+        health = assess(storage, [lst.url for lst in config.lists], datetime.now(UTC), config.health)
         report = None if check else storage.status_report(config.lists)
     finally:
         storage.release()
@@ -58,7 +58,8 @@ def print_report(health: Health, report: dict[str, Any]) -> None:
     for run in report["runs"]:
         shown = ", ".join(f"{v} {k}" for k, v in run["counts"].items() if v) or "nothing"
         ended = f"{run['seconds']:.1f} s" if run["seconds"] is not None else "no end recorded"
-        print(f"  #{run['id']} {run['command']} {run['started_at']:%Y-%m-%d %H:%M:%S} UTC  {run['status']}  {shown}; {run['requests'] or 0} requests, {ended}")
+        print(f"  #{run['id']} {run['command']} {run['started_at']:%Y-%m-%d %H:%M:%S} UTC  {run['status']}  "
+              f"{shown}; {run['requests'] or 0} requests, {ended}")
     print(f"backlog: {report['pending']} listed, not stored yet; {len(report['failing'])} failing; {len(report['parked'])} parked")
     for row in report["failing"]:
         print(f"  failing {row['code']}  {row['attempts']} attempts, next {row['next_attempt_at']:%Y-%m-%d %H:%M} UTC: {row['reason']}")

@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from crawler.replay import lists
 
@@ -68,10 +68,17 @@ def load_fixture(path: str | Path, seq: int) -> Fixture:
 _LIST_FIELDS = ("title", "showtime", "outlet", "url")
 
 
-def _list_fields(path: str | Path, value: Any) -> dict[str, str]:
+class _ListFields(TypedDict, total=False):
+    title: str
+    showtime: str
+    outlet: str
+    url: str
+
+
+def _list_fields(path: str | Path, value: Any) -> _ListFields:
     """The ``replay_list`` overrides of a fixture; ValueError naming the file when malformed."""
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(k in _LIST_FIELDS and isinstance(v, str) for k, v in value.items()):
         raise ValueError(f"fixture {path}: replay_list must map {', '.join(_LIST_FIELDS)} to strings")
-    return dict(value)
+    return _ListFields(**value)

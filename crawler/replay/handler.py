@@ -8,6 +8,7 @@ before any delay, with status 0 when no status line is ever sent.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import socket
@@ -88,7 +89,7 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
     @property
     def replay(self) -> ReplayServer:
-        return self.server.replay  # type: ignore[attr-defined,no-any-return]
+        return self.server.replay  # type: ignore[attr-defined]
 
     def setup(self) -> None:
         super().setup()
@@ -96,16 +97,14 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
     def finish(self) -> None:
         self.replay._connections.discard(self.connection)
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def version_string(self) -> str:
         return self.server_version
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
-        logger.debug("%s " + format, self.address_string(), *args)
+    def log_message(self, format: str, *args: object) -> None:
+        logger.debug("%s " + format, self.address_string(), *args)  # noqa: G003 - http.server hands over a %-format for *args
 
     def do_GET(self) -> None:
         self._serve(head=False)
@@ -140,10 +139,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
     def _abort(self) -> None:
         """Close without another byte: the client sees the connection end."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def _head(self, response: Response, length: int | None, *extra: tuple[str, str], close: bool = False) -> None:
         self.send_response(response.status)

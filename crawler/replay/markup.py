@@ -158,10 +158,12 @@ SHARE_SHELL = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1,maximum-scale=1,user-scalable=no">
 <title>东方财富网</title>
-<style>body{margin:0;font:16px/1.8 sans-serif;color:#333}#app{padding:12px 16px}.title{font-size:20px;font-weight:bold}.infos{color:#999;font-size:12px}</style>
+<style>body{margin:0;font:16px/1.8 sans-serif;color:#333}#app{padding:12px 16px}\
+.title{font-size:20px;font-weight:bold}.infos{color:#999;font-size:12px}</style>
 </head>
 <body>
-<div id="app"><div class="title"></div><div class="infos"><span class="time"></span> <span class="source"></span></div><div class="content"></div></div>
+<div id="app"><div class="title"></div><div class="infos"><span class="time"></span> <span class="source"></span></div>\
+<div class="content"></div></div>
 <script>
 (function () {
   var match = /[?&]infoCode=([^&#]+)/i.exec(location.search);

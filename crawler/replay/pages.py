@@ -79,8 +79,8 @@ def _promos(story: Story) -> list[str]:
     return [
         f'<p><a href="https://acttg.eastmoney.com/pub/web_zw_ai_01" target="_blank">{corpus.PROMO_AI}</a></p>',
         f'<p><a href="https://acttg.eastmoney.com/pub/web_zw_kh_01" target="_blank">{corpus.PROMO_ACCOUNT}</a></p>',
-        f'<div class="em_xuangu"><a href="https://xuangu.eastmoney.com/" target="_blank">'
-        f'{corpus.XUANGU.format(board_name=esc(story.board_name))}</a></div>',
+        (f'<div class="em_xuangu"><a href="https://xuangu.eastmoney.com/" target="_blank">'
+         f'{corpus.XUANGU.format(board_name=esc(story.board_name))}</a></div>'),
     ]
 
 

@@ -19,9 +19,10 @@ form of SPEC 5.1) configure the fault ``api:NW…=null_body``.  A permanent
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import socket
-import logging
 import socketserver
 import sys
 import threading
@@ -33,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from crawler.replay import lists, markup, pages
-from crawler.replay.fixtures import code_of, load_fixture
 from crawler.replay.faults import Fault, FaultBook, coerce_faults
+from crawler.replay.fixtures import code_of, load_fixture
 from crawler.replay.generator import DATE_FORMAT, ArticleFactory, GeneratedArticle, Story, blocks_from_paragraphs
 from crawler.replay.handler import CT_HTML, CT_JS, CT_JSON, CT_TEXT, ReplayHandler, Response, error_page
 
@@ -69,7 +70,7 @@ class _HTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             return  # clients that vanish mid-response are part of the job
-        logger.error("replay: error while serving %s", client_address, exc_info=True)
+        logger.error("replay: error while serving %s", client_address, exc_info=True)  # noqa: LOG014 - runs inside socketserver's except
 
 
 class ReplayServer:
@@ -195,10 +196,8 @@ class ReplayServer:
         self._stopped.set()
         httpd.shutdown()
         for conn in list(self._connections):
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -51,7 +51,7 @@ def source_class(name: str, module: str | None = None) -> type[Source]:
     cls = getattr(package, "SOURCE", None)
     if not (isinstance(cls, type) and issubclass(cls, Source)):
         raise LookupError(f"{path} has no SOURCE class (a crawler.sources.base.Source subclass)")
-    if cls.NAME != name:
+    if name != cls.NAME:
         raise LookupError(f"{path} defines source {cls.NAME!r}, not {name!r}")
     return cls
 

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from crawler.config_values import ConfigError, ListConfig, check_lists, check_template, unknown_keys
 
 if TYPE_CHECKING:
-    from crawler.sources.noise import NoiseRules
     from crawler.sources.fetching import FetchStrategy
+    from crawler.sources.noise import NoiseRules
 
 #: Uniform adapter over a source's parsers: (raw payload, URL it was fetched from) -> result.
 #: Results are dataclasses, strings or None; the golden tests serialise them to JSON.

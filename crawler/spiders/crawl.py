@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider
@@ -89,14 +89,14 @@ class ListCrawlSpider(ArticleFetcher, Spider):
         settings = self.crawler.settings
         self.max_items = settings.getint("FINEWS_MAX_ITEMS") or None
         self.storage = Storage.acquire(settings.get("FINEWS_DATABASE_URL"))
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for source in (name for name, src in self.sources.items() if src.enabled):
             for entry in self.storage.due(source, now):
                 self.seen.add(entry.code)
                 if self.max_items is not None and self.requested >= self.max_items:
-                    self.crawler.stats.inc_value("articles/deferred")  # type: ignore[union-attr]
+                    self.crawler.stats.inc_value("articles/deferred")
                     continue
-                self.crawler.stats.inc_value("backlog/requested")  # type: ignore[union-attr]
+                self.crawler.stats.inc_value("backlog/requested")
                 yield self.article_request(source, entry.code, entry.hints.get("targets") or [entry.code], entry.hints)
         for config in settings.getlist("FINEWS_LISTS"):
             self.figures[config["url"]] = ListFigures()
@@ -124,13 +124,13 @@ class ListCrawlSpider(ArticleFetcher, Spider):
     def article_request(self, source: str, code: str, targets: list[str], hints: dict[str, Any]) -> Request:
         self.requested += 1
         self.claimed.add(code)
-        self.crawler.stats.inc_value("articles/requested")  # type: ignore[union-attr]
+        self.crawler.stats.inc_value("articles/requested")
         return self.request_article(source, code, targets, hints)
 
     def list_failed(self, failure: Failure) -> None:
         config = failure.request.cb_kwargs["config"]  # type: ignore[attr-defined]
         self.figures[config["url"]].failures += 1
-        self.crawler.stats.inc_value("lists/failed")  # type: ignore[union-attr]
+        self.crawler.stats.inc_value("lists/failed")
         self.logger.error("list %s failed: %s", failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
 
     def parse_list_page(self, response: Response, config: dict[str, Any], page: int) -> Iterator[Request]:
@@ -148,7 +148,7 @@ class ListCrawlSpider(ArticleFetcher, Spider):
             self.logger.error("list %s: %s", response.url, exc)
             return
         stored, owed = self.storage.listed_state(source_name, [e.code for e in listing.entries])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         wanted: dict[str, tuple[list[str], dict[str, Any]]] = {}
         for entry in listing.entries:
             stats.inc_value("lists/entries")

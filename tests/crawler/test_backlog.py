@@ -114,7 +114,8 @@ def test_sigkill_at_twenty_random_moments_loses_nothing(tmp_path: Path) -> None:
             time.sleep(rng.uniform(1.0, 6.0))
             victim.kill()
             victim.communicate(timeout=30)
-            stored_after_kills.append(len(list((tmp_path / "site" / "_posts").glob("*.md"))) if (tmp_path / "site" / "_posts").exists() else 0)
+            posts = tmp_path / "site" / "_posts"
+            stored_after_kills.append(len(list(posts.glob("*.md"))) if posts.exists() else 0)
         assert stored_after_kills[-1] < 2000, "the kills came too late to interrupt anything"
         quiet = rerun_until_quiet(settings, tmp_path)
         assert_complete(tmp_path, {a.code for a in replay.articles})
@@ -199,7 +200,8 @@ def small_disk(tmp_path: Path) -> Any:
     """A 1 MiB tmpfs (root only), unmounted afterwards; yields (folder, grow) where grow() adds space."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(disk)], capture_output=True, text=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(disk)],
+                             capture_output=True, text=True, check=False)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill (needs root): {mounted.stderr.strip()}")
 
@@ -241,7 +243,7 @@ def test_a_file_size_limit_fails_the_run_and_the_next_run_completes(tmp_path: Pa
         env.pop("FINEWS_CONFIG", None)
         limited = subprocess.run(
             [sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl", "--json"],
-            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=280, preexec_fn=limit_file_size,
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=280, preexec_fn=limit_file_size, check=False,
         )
         assert limited.returncode == 1, limited.stdout[-1000:] + limited.stderr[-1000:]
         assert len(list((tmp_path / "site" / "_posts").glob("*.md"))) < 300

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -119,7 +120,8 @@ def test_concurrent_runs_take_turns(tmp_path: Path) -> None:
     with ReplayServer(articles=8, faults="api:*=slow:1") as replay:
         settings = write_settings(tmp_path, replay.templates(), crawl={"concurrency": 1, "per_host": 1})
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        first = subprocess.Popen([sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen([sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl"],
+                                 cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             wait_for(lambda: replay.count("api") > 0, 30)
             started = time.monotonic()
@@ -137,7 +139,8 @@ def test_sigkill_leaves_no_partial_file_and_the_next_run_completes(tmp_path: Pat
     with ReplayServer(articles=10, faults="api:*=slow:0.5") as replay:
         settings = write_settings(tmp_path, replay.templates(), crawl={"concurrency": 2, "per_host": 2})
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        victim = subprocess.Popen([sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        victim = subprocess.Popen([sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl"],
+                                  cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: len(list(tmp_path.glob("site/_posts/*.md"))) >= 2, 60)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
@@ -158,7 +161,8 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     with ReplayServer(articles=12, faults="api:*=slow:0.5") as replay:
         settings = write_settings(tmp_path, replay.templates(), crawl={"concurrency": 1, "per_host": 1})
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        run = subprocess.Popen([sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl", "--json"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        run = subprocess.Popen([sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl", "--json"],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wait_for(lambda: len(list(tmp_path.glob("site/_posts/*.md"))) >= 1, 60)
         run.send_signal(signal.SIGTERM)
         out, err = run.communicate(timeout=60)
@@ -179,7 +183,7 @@ def test_schedule_runs_each_crawl_in_its_own_process(replay: ReplayServer, tmp_p
     assert [r.status for r in recorded] == ["ok"] * 3
     assert len({r.pid for r in recorded}) == 3
     assert len({r.pid for r in recorded} | {os.getpid()}) == 4
-    assert all(b.started_at >= a.finished_at for a, b in zip(recorded, recorded[1:]))  # never two at once
+    assert all(b.started_at >= a.finished_at for a, b in pairwise(recorded))  # never two at once
 
 
 def test_schedule_rejects_a_bad_interval(tmp_path: Path) -> None:
@@ -200,7 +204,7 @@ def test_status_shows_categories_runs_and_quarantine(replay: ReplayServer, tmp_p
 
 def test_readme_cron_recipe_works_as_written(replay: ReplayServer, tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    line = next(l for l in readme.splitlines() if l.startswith("*/5 * * * * "))
+    line = next(entry for entry in readme.splitlines() if entry.startswith("*/5 * * * * "))
     command = line.split(" ", 5)[5]
     home = tmp_path / "home"
     project = home / "finews"

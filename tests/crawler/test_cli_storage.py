@@ -74,7 +74,8 @@ def test_two_codes_with_the_same_content_are_one_post(tmp_path: Path) -> None:
     seed = json.loads((GOLDEN_SEED / "content-api.json").read_text(encoding="utf-8"))
     copy_code = "NW202202102299999999"
     copy = tmp_path / "copy.json"
-    copy.write_text(json.dumps({**seed, "Id": copy_code, "url": f"http://finance.eastmoney.com/a/{copy_code[2:]}.html"}, ensure_ascii=False), encoding="utf-8")
+    copy_data = {**seed, "Id": copy_code, "url": f"http://finance.eastmoney.com/a/{copy_code[2:]}.html"}
+    copy.write_text(json.dumps(copy_data, ensure_ascii=False), encoding="utf-8")
     with ReplayServer(articles=0, fixtures=[GOLDEN_SEED / "content-api.json", copy]) as replay:
         settings = write_settings(tmp_path, replay.templates())
         first = ok(finews("-c", str(settings), "fetch", SEED_CODE, cwd=tmp_path))
@@ -165,7 +166,8 @@ def test_rebuild_exit_status(tmp_path: Path) -> None:
     assert missing.stderr == f"finews: no database at {tmp_path / 'missing.db'}: nothing to rebuild from (check database.url)\n"
     assert not (tmp_path / "missing.db").exists()
 
-    (tmp_path / "settings.yaml").write_text("database: {url: 'postgresql+psycopg://postgres:secret@127.0.0.1:1/finews'}\n", encoding="utf-8")
+    (tmp_path / "settings.yaml").write_text("database: {url: 'postgresql+psycopg://postgres:secret@127.0.0.1:1/finews'}\n",
+                                            encoding="utf-8")
     down = finews("rebuild", cwd=tmp_path)
     assert down.returncode == 1
     assert down.stderr.startswith("finews: cannot open the database postgresql+psycopg://postgres:***@127.0.0.1:1/finews: ")
@@ -266,7 +268,8 @@ def test_a_crash_between_the_files_and_the_commit_is_repaired(replay: ReplayServ
 
 def test_a_crash_after_the_commit_leaves_nothing_to_repair(replay: ReplayServer, tmp_path: Path) -> None:
     settings = write_settings(tmp_path, replay.templates())
-    killed = finews("-c", str(settings), "fetch", *(a.code for a in replay.articles[:3]), cwd=tmp_path, env={"FINEWS_STORE_FAULT": "after_commit"})
+    killed = finews("-c", str(settings), "fetch", *(a.code for a in replay.articles[:3]), cwd=tmp_path,
+                    env={"FINEWS_STORE_FAULT": "after_commit"})
     assert killed.returncode == -9
     run = ok(finews("-c", str(settings), "rebuild", cwd=tmp_path))
     stored = len(table(f"sqlite:///{tmp_path}/finews.db", "articles"))

@@ -79,5 +79,6 @@ def test_missing_file_is_an_error(tmp_path: Path) -> None:
 
 
 def test_hosts_are_the_template_hosts(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, "sources: {eastmoney: {content_api: 'http://127.0.0.1:81/x?id={code}', article_page: 'http://127.0.0.1:82/a/{id}.html', lists: []}}\n"))
+    config = load_config(write(tmp_path, "sources: {eastmoney: {content_api: 'http://127.0.0.1:81/x?id={code}', "
+                                         "article_page: 'http://127.0.0.1:82/a/{id}.html', lists: []}}\n"))
     assert config.sources["eastmoney"].hosts() == {"127.0.0.1:81", "127.0.0.1:82"}

@@ -27,12 +27,12 @@ from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionDone, ConnectionLost, ConnectionRefusedError, DNSLookupError
 from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
-from twisted.web.client import ResponseFailed, ResponseNeverReceived
 from twisted.web._newclient import ParseError
+from twisted.web.client import ResponseFailed, ResponseNeverReceived
 from twisted.web.http import _DataLoss
 
-from crawler.replay import ReplayServer
 from crawler.failure_reasons import describe_failure
+from crawler.replay import ReplayServer
 from tests.crawler.cli_helpers import finews, write_settings
 
 URL = "http://127.0.0.1:8/a/202403051234567892.html"
@@ -60,7 +60,8 @@ def never_received(*reasons: BaseException) -> ResponseNeverReceived:
 def decompression_limit() -> BaseException:
     from scrapy.downloadermiddlewares.httpcompression import _DecompressionMaxSizeExceeded
 
-    message = f"Ignored response <200 {URL}> because its body (3120 B compressed, 1114112 B decompressed so far) exceeded DOWNLOAD_MAXSIZE (1048576 B) during decompression."
+    message = (f"Ignored response <200 {URL}> because its body (3120 B compressed, 1114112 B decompressed so far) "
+               "exceeded DOWNLOAD_MAXSIZE (1048576 B) during decompression.")
     return wrapped(IgnoreRequest(message), _DecompressionMaxSizeExceeded(1114112, 1048576))
 
 

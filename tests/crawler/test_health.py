@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from crawler.replay import ReplayServer
 from tests.crawler.cli_helpers import finews, write_settings
 from tests.loopback import LoopbackHTTPServer, Serving
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CONFIG = HealthConfig(max_age_s=1800, failing_runs=3)
 
 
@@ -126,7 +126,8 @@ def test_a_failing_webhook_never_fails_the_run(tmp_path: Path) -> None:
     with ReplayServer(articles=3, page_size=5) as replay:
         replay.set_faults("list:*=status:500")
         dead = f"http://127.0.0.1:{free_port()}/hook"
-        settings = write_settings(tmp_path, replay.templates(), crawl={"retries": 0}, health={"failing_runs": 1}, alerts={"webhook_url": dead})
+        settings = write_settings(tmp_path, replay.templates(), crawl={"retries": 0}, health={"failing_runs": 1},
+                                  alerts={"webhook_url": dead})
         run = finews("-c", str(settings), "crawl", cwd=tmp_path)
         assert run.returncode == 1  # for the failed lists, not for the webhook
         assert "finews: alerts.webhook_url: could not send the failing alert:" in run.stderr

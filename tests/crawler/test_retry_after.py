@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -19,7 +19,7 @@ FIVE_MINUTES = 300.0
 
 
 def in_days(days: int) -> bytes:
-    when = datetime.now(timezone.utc) + timedelta(days=days)
+    when = datetime.now(UTC) + timedelta(days=days)
     return format_datetime(when, usegmt=True).encode("ascii")
 
 

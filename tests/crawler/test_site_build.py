@@ -41,7 +41,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def post_pages(site: Path) -> list[Path]:
-    return [p for p in site.rglob("NW*.html")]
+    return list(site.rglob("NW*.html"))
 
 
 def test_every_post_is_built_with_a_three_link_footer(built_site: Path) -> None:

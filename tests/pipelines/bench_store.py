@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ def throughput(url: str, site: Path, n: int, batch: int) -> tuple[float, float]:
 def lookup_ms(url: str, stored: int, probes: int = 20) -> float:
     """Milliseconds per near-duplicate lookup with *stored* articles in the window."""
     engine = open_database(url)
-    base = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    base = datetime(2024, 6, 1, tzinfo=UTC)
     items = replay_items(max(stored, probes))
     with engine.begin() as conn:
         rows = []
@@ -125,7 +125,8 @@ def lookup_ms(url: str, stored: int, probes: int = 20) -> float:
     started = time.perf_counter()
     with engine.connect() as conn:
         for key, sig in probe:
-            find_match(conn, source="eastmoney", code="NW999999999999999999", text_hash=key, signature=sig, published=base, policy=NearPolicy())
+            find_match(conn, source="eastmoney", code="NW999999999999999999", text_hash=key, signature=sig, published=base,
+                       policy=NearPolicy())
     elapsed = time.perf_counter() - started
     engine.dispose()
     return elapsed / len(probe) * 1000
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="finews-bench-") as tmp:
             folder = Path(tmp)
 
-            def url_for(name: str) -> Any:
+            def url_for(name: str, folder: Path = folder, backend: str = backend) -> Any:
                 (folder / name).mkdir(parents=True, exist_ok=True)
                 return database(backend, folder / name)
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from scrapy.utils.test import get_crawler
 from sqlalchemy import Table, create_engine, select
 
-from tests import eastmoney
 from crawler.items import ArticleItem
 from pipelines.dates import BEIJING
 from pipelines.models import metadata
 from pipelines.post import build_post, choose_category
 from pipelines.store import StorePipeline
+from tests import eastmoney
 
 CODE = "NW202403050812345678"
 SHARE = "http://s/{code}"
@@ -32,7 +32,7 @@ def make_item(
     overrides: dict[str, str] | None = None,
 ) -> ArticleItem:
     """An item as the post stage hands it to the store."""
-    it = ArticleItem(source="eastmoney", code=code, fetched_at=datetime(2024, 3, 5, tzinfo=timezone.utc), title=title, outlet=outlet)
+    it = ArticleItem(source="eastmoney", code=code, fetched_at=datetime(2024, 3, 5, tzinfo=UTC), title=title, outlet=outlet)
     it.published = date or datetime(2024, 3, 5, 8, 1, 2, tzinfo=BEIJING)
     it.html = body
     it.list_meta = list_meta or {}
@@ -43,7 +43,9 @@ def make_item(
 
 def open_store(database_url: str, site: Path, **settings: Any) -> StorePipeline:
     """An opened StorePipeline, configured as Scrapy would configure it."""
-    crawler = get_crawler(settings_dict={"FINEWS_SOURCES": eastmoney.SOURCES, "FINEWS_DATABASE_URL": database_url, "FINEWS_SITE_DIR": str(site), **settings})
+    crawler = get_crawler(settings_dict={
+        "FINEWS_SOURCES": eastmoney.SOURCES, "FINEWS_DATABASE_URL": database_url, "FINEWS_SITE_DIR": str(site), **settings,
+    })
     pipeline = StorePipeline.from_crawler(crawler)
     pipeline.open_spider()
     return pipeline

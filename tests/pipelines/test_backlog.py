@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from pipelines.models import quarantine
 from pipelines.store import StorePipeline
 from tests.pipelines.store_helpers import CODE, make_item, rows
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 RETRY = backlog.Retry(max_attempts=3, backoff=timedelta(minutes=15))
 HINTS = {"title": "标题", "date": "2024-03-05 08:01:02", "list_meta": {"u": {"title": "标题"}}}
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy.utils.misc import load_object
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
-from tests import eastmoney
 from crawler.settings import ITEM_PIPELINES
 from crawler.sources.eastmoney.content_api import parse_content_api
 from pipelines.post import render_post
+from tests import eastmoney
 from tests.conftest import GOLDEN_SEED
 
 
@@ -23,7 +23,7 @@ def test_seed_through_the_pipeline_chain(tmp_path: Path) -> None:
     item = ArticleItem(
         source="eastmoney",
         code="NW202202092271461775",
-        fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
         title=api.title,
         date_raw=api.date,
         outlet=api.outlet,

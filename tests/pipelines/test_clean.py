@@ -9,13 +9,13 @@ import pytest
 from bs4 import BeautifulSoup, NavigableString, Tag
 from scrapy.utils.test import get_crawler
 
-from tests import eastmoney
 from crawler.items import ArticleItem
 from pipelines.clean import _CLEANER, CleanPipeline
-from tests.eastmoney import clean_body
 from pipelines.clean_blocks import BodyTooComplex
 from pipelines.clean_rules import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from tests import eastmoney
 from tests.conftest import FIXTURES, GOLDEN_SEED, assert_golden
+from tests.eastmoney import clean_body
 
 CASES_DIR = FIXTURES / "pipelines" / "clean"
 CASES = sorted(p.name.removesuffix(".in.html") for p in CASES_DIR.glob("*.in.html"))
@@ -132,8 +132,8 @@ def test_page_noise_keeps_news_that_mentions_account_opening() -> None:
     [
         ('<!-- EM_StockImg_Start --><p><img src="https://k.example/x.png"></p><!-- EM_StockImg_End --><p>正文</p>',
          "<p>正文</p>"),
-        ('<p>前<!-- EM_StockImg_Start --><img src="https://k.example/x.png"></p>'
-         '<p><img src="https://k.example/y.png"><!-- EM_StockImg_End -->后</p>', "<p>前</p>\n<p>后</p>"),
+        (('<p>前<!-- EM_StockImg_Start --><img src="https://k.example/x.png"></p>'
+          '<p><img src="https://k.example/y.png"><!-- EM_StockImg_End -->后</p>'), "<p>前</p>\n<p>后</p>"),
         ('<p>a</p><!-- EM_StockImg_Start --><p>b</p>', "<p>a</p>\n<p>b</p>"),  # unmatched: nothing dropped
     ],
     ids=["at-start", "across-paragraphs", "unmatched"],

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from pipelines.dates import BEIJING, parse_published
 
-FETCHED = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)  # 12:00 in Beijing
+FETCHED = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
 
 
 def bj(*args: int) -> datetime:

@@ -77,7 +77,9 @@ def test_stale_temporaries_are_removed(tmp_path: Path) -> None:
 # --- modes ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("mask", "expected"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664), (0o077, 0o600)], ids=["022", "027", "002", "077"])
+@pytest.mark.parametrize(
+    ("mask", "expected"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664), (0o077, 0o600)], ids=["022", "027", "002", "077"],
+)
 def test_a_new_file_follows_the_umask(tmp_path: Path, mask: int, expected: int) -> None:
     with umask(mask):
         write_atomic(tmp_path / "new.md", "x")

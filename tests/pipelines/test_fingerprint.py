@@ -71,7 +71,7 @@ def test_one_replaced_sentence_is_found_and_different_stories_are_not() -> None:
     far = [similarity(sigs[i], sigs[j]) for i in range(len(sigs)) for j in range(i + 1, len(sigs))]
     rng = random.Random(1)
     near = []
-    for article, sig in zip(stories, sigs):
+    for article, sig in zip(stories, sigs, strict=True):
         paragraphs = list(article.paragraphs)
         paragraphs[rng.randrange(len(paragraphs) - 1)] = "据悉，相关部门将于近期出台配套措施，进一步优化营商环境，支持实体经济高质量发展。"
         near.append(similarity(sig, signature(article.title, body(paragraphs))))

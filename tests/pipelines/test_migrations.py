@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +13,21 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from tests import eastmoney
 from pipelines.db import make_engine, migrate
 from pipelines.fingerprint import signature, text_hash
 from pipelines.models import article_history, articles, metadata, near_duplicates, quarantine
 from pipelines.post import Post, render_category_page, render_post
 from pipelines.projection import reconcile
-from pipelines.site import Site
 from pipelines.writer import content_hash
+from tests import eastmoney
 from tests.pipelines.store_helpers import SHARE, make_item, open_store, rows
 
 FIRST_RELEASE_ARTICLES = {
     # code: (title, Beijing time, outlet, slug, body)
     "NW202403050812345601": ("沪指午间收涨0.5%", "2024-03-05 11:30:00", "证券时报", "zhengquanshibao",
-                             "<p>A股三大指数早盘集体收涨，截至午间收盘，沪指涨0.52%报3045.12点，深成指涨0.81%，创业板指涨1.02%。</p>\n"
-                             "<p>盘面上，半导体、消费电子板块走强，银行、煤炭板块调整。沪深两市半日成交额5480亿元。</p>\n"
-                             "<p>分析人士认为，市场情绪逐步回暖，短期有望延续震荡上行走势，建议关注业绩确定性较强的科技成长板块。</p>"),
+                             ("<p>A股三大指数早盘集体收涨，截至午间收盘，沪指涨0.52%报3045.12点，深成指涨0.81%，创业板指涨1.02%。</p>\n"
+                              "<p>盘面上，半导体、消费电子板块走强，银行、煤炭板块调整。沪深两市半日成交额5480亿元。</p>\n"
+                              "<p>分析人士认为，市场情绪逐步回暖，短期有望延续震荡上行走势，建议关注业绩确定性较强的科技成长板块。</p>")),
     "NW202403050812345602": ("央行开展1000亿元逆回购操作", "2024-03-05 23:30:00", "财联社", "cailianshe",
                              "<p>中国人民银行今日开展了1000亿元7天期逆回购操作，中标利率为1.80%。</p>"),
     "NW202403060812345603": ("宁德时代一季度净利润增长7%", "2024-03-06 00:05:41", "证券时报", "zhengquanshibao",
@@ -48,10 +47,10 @@ def first_release_post(code: str) -> Post:
 def populate_first_release(engine: Engine, site: Path) -> None:
     """Rows and files as release 0.1 (schema 0001) wrote them, with plain SQL."""
     def stamp(value: datetime) -> Any:
-        naive = value.astimezone(timezone.utc).replace(tzinfo=None)
+        naive = value.astimezone(UTC).replace(tzinfo=None)
         return naive.strftime(SQLITE_TIME) if engine.dialect.name == "sqlite" else naive
 
-    now = stamp(datetime(2024, 3, 6, 1, 0, tzinfo=timezone.utc))
+    now = stamp(datetime(2024, 3, 6, 1, 0, tzinfo=UTC))
     with engine.begin() as conn:
         for code in FIRST_RELEASE_ARTICLES:
             post = first_release_post(code)
@@ -102,7 +101,7 @@ def test_a_first_release_database_upgrades_in_place(database_url: str, site: Pat
     for old, new in zip(before, after, strict=True):
         assert {k: new[k] for k in old if not k.endswith("_at")} == {k: v for k, v in old.items() if not k.endswith("_at")}
         assert new["published_at"] == first_release_post(new["code"]).published  # same instant, now read as aware UTC
-        assert new["fetched_at"] == new["created_at"] == new["updated_at"] == datetime(2024, 3, 6, 1, 0, tzinfo=timezone.utc)
+        assert new["fetched_at"] == new["created_at"] == new["updated_at"] == datetime(2024, 3, 6, 1, 0, tzinfo=UTC)
         assert new["text_hash"] == text_hash(new["title"], new["body"])
         assert new["signature"] == signature(new["title"], new["body"])
     assert len(rows(database_url, metadata.tables["categories"])) == 2
@@ -129,11 +128,15 @@ def test_a_first_release_database_upgrades_in_place(database_url: str, site: Pat
         dup = store.process_item(make_item("NW202403050812345677", title=title, outlet=outlet, body=body))
         assert dup.outcome == "duplicate" and dup.post_path == str(site / first_release_post(b).path)
         title, _, outlet, _, body = FIRST_RELEASE_ARTICLES[c]
-        moved = store.process_item(make_item(c, title=title + "（更新）", outlet=outlet, body=body, date=datetime(2024, 3, 7, 9, 0, tzinfo=timezone.utc)))
+        moved = store.process_item(
+            make_item(c, title=title + "（更新）", outlet=outlet, body=body, date=datetime(2024, 3, 7, 9, 0, tzinfo=UTC)),
+        )
         assert moved.outcome == "updated"
         title, when, outlet, _, body = FIRST_RELEASE_ARTICLES[a]
         near_body = body.replace("建议关注业绩确定性较强的科技成长板块。", "北向资金半日净买入32亿元。")
-        near = store.process_item(make_item("NW202403050812345678", title=title, outlet=outlet, body=near_body, date=datetime.fromisoformat(when + "+08:00")))
+        near = store.process_item(
+            make_item("NW202403050812345678", title=title, outlet=outlet, body=near_body, date=datetime.fromisoformat(when + "+08:00")),
+        )
         assert near.outcome == "new"
     finally:
         store.close_spider()

@@ -90,7 +90,8 @@ def test_dates_are_written_in_beijing_time() -> None:
 
 @pytest.mark.parametrize(
     ("outlet", "slug"),
-    [("科技日报", "kejiribao"), ("21世纪经济报道", "21shijijingjibaodao"), ("Reuters 路透", "reuterslutou"), ("证券时报·e公司", "zhengquanshibaoegongsi")],
+    [("科技日报", "kejiribao"), ("21世纪经济报道", "21shijijingjibaodao"), ("Reuters 路透", "reuterslutou"),
+     ("证券时报·e公司", "zhengquanshibaoegongsi")],
 )
 def test_pinyin_slugs(outlet: str, slug: str) -> None:
     assert outlet_slug(outlet, {}) == slug

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -10,7 +10,6 @@ from pipelines.dates import BEIJING
 from pipelines.post import Post, render_post
 
 CODE = "NW202403061234567890"
-UTC = timezone.utc
 
 
 def post_at(published: datetime) -> Post:

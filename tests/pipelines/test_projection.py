@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests import eastmoney
 from pipelines.dates import BEIJING
 from pipelines.db import open_database
 from pipelines.projection import Drift, EmptyDatabase, reconcile
 from pipelines.records import lock_writers
-from pipelines.site import FileChanges, Site
+from pipelines.site import FileChanges
 from pipelines.store import StorePipeline
+from tests import eastmoney
 from tests.pipelines.store_helpers import SHARE, make_item
 
 CODES = [f"NW2024030508123456{n:02d}" for n in range(20, 25)]
@@ -92,7 +92,7 @@ def test_an_empty_database_never_empties_the_site(database_url: str, site: Path)
     post = site / "_posts" / f"2024-03-05-{CODES[0]}.md"
     post.parent.mkdir(parents=True)
     post.write_text("a post\n", encoding="utf-8")
-    with pytest.raises(EmptyDatabase, match="is database.url right"):
+    with pytest.raises(EmptyDatabase, match=r"is database\.url right"):
         run(database_url, site)
     assert post.exists()
 

@@ -92,7 +92,8 @@ class BreakingWriter(ArticleWriter):
         if item.code == CODES[2]:
             if conn.dialect.name == "sqlite":  # a violation SQLite reports only at COMMIT
                 conn.execute(text("PRAGMA defer_foreign_keys = ON"))
-                conn.execute(text("INSERT INTO near_duplicates (article_id, similar_id, similarity, created_at) VALUES (999, 999, 1, '2024-01-01')"))
+                conn.execute(text("INSERT INTO near_duplicates (article_id, similar_id, similarity, created_at) "
+                                  "VALUES (999, 999, 1, '2024-01-01')"))
             else:  # the server drops the connection in the middle of the transaction
                 conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
         return outcome

@@ -125,7 +125,9 @@ def test_escape_lone_surrogates() -> None:
 
 
 def test_the_quarantine_row_is_written_even_when_the_raw_payload_holds_a_surrogate(database_url: str, tmp_path: Path) -> None:
-    crawler = get_crawler(settings_dict={"FINEWS_SOURCES": eastmoney.SOURCES, "FINEWS_DATABASE_URL": database_url, "FINEWS_SITE_DIR": str(tmp_path / "site")})
+    crawler = get_crawler(settings_dict={
+        "FINEWS_SOURCES": eastmoney.SOURCES, "FINEWS_DATABASE_URL": database_url, "FINEWS_SITE_DIR": str(tmp_path / "site"),
+    })
     store = StorePipeline.from_crawler(crawler)
     store.open_spider()
     try:

@@ -62,7 +62,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "reliability-site/1.0"
     timeout = 10
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -173,7 +173,7 @@ def certificates(folder: Path) -> Certificates:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
 
     def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
@@ -300,5 +300,5 @@ def probe(spider: str, settings: Path, overrides: dict[str, Any], *, cwd: Path, 
 class NoDNS(CachingThreadedResolver):
     """A resolver that knows no host: every lookup fails at once, and nothing leaves the machine."""
 
-    def getHostByName(self, name: str, timeout: Any = ()) -> defer.Deferred[str]:
+    def getHostByName(self, name: str, timeout: Any = ()) -> defer.Deferred[str]:  # noqa: N802 - Twisted's IResolverSimple method
         return defer.fail(DNSLookupError(f"{name}: no such host (test resolver)"))

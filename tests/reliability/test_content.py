@@ -13,7 +13,7 @@ document and a huge text node are handled in bounded time, without recursion err
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,13 @@ from crawler.replay import ReplayServer
 from crawler.sources.base import SourceFormatError
 from crawler.sources.eastmoney.article_page import parse_article_page
 from crawler.sources.eastmoney.content_api import parse_content_api
-from crawler.sources.eastmoney.lists import parse_list
 from crawler.sources.eastmoney.fetch import page_text
-from tests.eastmoney import clean_body
+from crawler.sources.eastmoney.lists import parse_list
 from pipelines.clean_blocks import BodyTooComplex
 from pipelines.dates import BEIJING, parse_published
 from pipelines.models import quarantine
 from tests.crawler.cli_helpers import finews, write_settings
+from tests.eastmoney import clean_body
 from tests.reliability.support import Reply, Site, templates
 
 CODE = "NW202401022200000001"
@@ -164,7 +164,7 @@ def test_e3_json_behind_a_bom_reads_correctly() -> None:
 
 # --- E4: dates ---------------------------------------------------------------------------------
 
-FETCHED = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
+FETCHED = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("raw", ["2022-02-09 20:13:37", "2022年02月09日 20:13", "发布时间：2024-03-05 08:00", "2019 年 10 月 30 日"])

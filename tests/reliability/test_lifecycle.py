@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import psutil
@@ -67,7 +68,7 @@ def test_b6_scheduled_runs_are_fresh_processes_and_the_scheduler_stays_flat(tmp_
     assert [r.status for r in recorded] == ["ok"] * SCHEDULED_RUNS
     pids = {r.pid for r in recorded}
     assert len(pids) == SCHEDULED_RUNS and scheduler.pid not in pids  # a process per run, none of them the scheduler
-    assert all(b.started_at >= a.finished_at for a, b in zip(recorded, recorded[1:]))
+    assert all(b.started_at >= a.finished_at for a, b in pairwise(recorded))
     third = max(1, len(samples) // 3)
     early, late = max(samples[:third]), max(samples[-third:])
     assert late - early < 3, f"scheduler RSS grew from {early:.1f} MB to {late:.1f} MB over {SCHEDULED_RUNS} runs"

@@ -15,7 +15,7 @@ import asyncio
 import re
 import time
 import zlib
-from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -207,14 +207,14 @@ def test_a6_a_server_that_never_answers_times_out_within_the_bound(tmp_path: Pat
 
 
 @pytest.fixture(scope="module")
-def baseline_rss(tmp_path_factory: pytest.TempPathFactory) -> Iterator[float]:
+def baseline_rss(tmp_path_factory: pytest.TempPathFactory) -> float:
     """Peak RSS of an ordinary ``finews fetch`` of one article."""
     folder = tmp_path_factory.mktemp("baseline")
     with ReplayServer(articles=4) as replay:
         settings = write_settings(folder, replay.templates(), crawl={"max_size_mb": 1})
         run = run_measured("-c", str(settings), "fetch", full_article(replay), cwd=folder)
     assert run.returncode == 0, run.stdout + run.stderr
-    yield run.peak_rss_mb
+    return run.peak_rss_mb
 
 
 @pytest.mark.parametrize("kind", ["huge", "huge_chunked"])  # refused on its Content-Length; cut off while read
@@ -377,7 +377,7 @@ def test_a11_requests_to_one_host_are_spaced_by_the_delay(tmp_path: Path) -> Non
         run = fetch(tmp_path, templates(site), *codes(6), crawl={"concurrency": 8, "per_host": 4, "delay": delay})
         arrivals = sorted(h.at for h in site.hits)
     assert run.returncode == 0, run.stdout + run.stderr
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    gaps = [b - a for a, b in pairwise(arrivals)]
     assert len(gaps) == 5
     assert min(gaps) >= delay - 0.02, gaps  # never Scrapy's randomised 0.5 x delay
 
@@ -417,7 +417,9 @@ def test_a12_which_content_types_are_refused(value: str | None, refused: str | N
     assert refused_type(Headers({} if value is None else {"Content-Type": value})) == refused
 
 
-@pytest.mark.parametrize("content_type", ["text/plain; charset=UTF-8", "text/html;charset=utf-8", "application/octet-stream", "application/javascript"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain; charset=UTF-8", "text/html;charset=utf-8", "application/octet-stream", "application/javascript"],
+)
 def test_a12_text_answers_under_other_labels_still_parse(tmp_path: Path, content_type: str) -> None:
     answer = api_reply(CODE)
     answer.content_type = content_type

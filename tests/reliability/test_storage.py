@@ -36,8 +36,10 @@ def dump(url: str) -> dict[str, list[dict[str, Any]]]:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return {name: [dict(r) for r in conn.execute(select(metadata.tables[name]).order_by(*metadata.tables[name].primary_key)).mappings()]
-                    for name in ARTICLE_TABLES}
+            return {
+                name: [dict(r) for r in conn.execute(select(metadata.tables[name]).order_by(*metadata.tables[name].primary_key)).mappings()]
+                for name in ARTICLE_TABLES
+            }
     finally:
         engine.dispose()
 

@@ -24,7 +24,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from html.parser import HTMLParser
@@ -120,7 +120,7 @@ class _RecordingHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    do_GET = do_POST = do_HEAD = do_PUT = do_OPTIONS = do_CONNECT = _record
+    do_GET = do_POST = do_HEAD = do_PUT = do_OPTIONS = do_CONNECT = _record  # noqa: N815 - the names http.server dispatches to
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -225,9 +225,7 @@ class _Findings(HTMLParser):
             rel = f" rel={values.get('rel', '').lower()!r}" if tag == "link" else ""
             self.found.append(f"<{tag}{rel}>")
         for name, value in values.items():
-            if name.startswith("on"):
-                self.found.append(f"<{tag} {name}=>")
-            elif name in FORBIDDEN_ATTRIBUTES:
+            if name.startswith("on") or name in FORBIDDEN_ATTRIBUTES:
                 self.found.append(f"<{tag} {name}=>")
             if name in URL_ATTRIBUTES or name.endswith(":href"):
                 scheme = url_scheme(value)
@@ -409,8 +407,11 @@ class Browser:
                 scripts += 1
             if event is None:
                 problems.append("no load event")
-            self.call("Emulation.setVirtualTimePolicy", {"policy": "pauseIfNetworkFetchesPending", "budget": self.budget_ms}, session=session)
-            watched = {"Emulation.virtualTimeBudgetExpired", "Page.frameRequestedNavigation", "Page.frameStartedLoading", "Debugger.scriptParsed"}
+            self.call("Emulation.setVirtualTimePolicy", {"policy": "pauseIfNetworkFetchesPending", "budget": self.budget_ms},
+                      session=session)
+            watched = {
+                "Emulation.virtualTimeBudgetExpired", "Page.frameRequestedNavigation", "Page.frameStartedLoading", "Debugger.scriptParsed",
+            }
             while (event := self.wait_for(watched, session, self.step_timeout)) == "Debugger.scriptParsed":
                 scripts += 1
             if event is None:
@@ -432,20 +433,16 @@ class Browser:
         return Visit(url, dom, time.monotonic() - started, scripts, navigated, problems)
 
     def close(self) -> None:
-        try:
+        with suppress(BrowserError, TimeoutError, OSError):
             self.call("Browser.close", timeout=10)
-        except (BrowserError, TimeoutError, OSError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
         for fd in (self._r, self._w):
-            try:
+            with suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def __enter__(self) -> Browser:
         return self

@@ -211,7 +211,7 @@ def test_every_file_stays_where_finews_puts_it(published: Published) -> None:
     assert len(posts) == len(published_codes(published))
     for layout in SKELETON - {"_config.yml"}:  # nothing was overwritten through a path-ish title
         assert "载荷" not in (published.site / layout).read_text(encoding="utf-8")
-    built = [p for p in published.out.rglob("NW*.html")]
+    built = list(published.out.rglob("NW*.html"))
     assert sorted(p.stem for p in built) == sorted(published_codes(published))
     assert not list(published.out.rglob("pwn*")) and not (published.root / "tmp").exists()
 

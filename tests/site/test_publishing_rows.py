@@ -26,12 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.replay import ReplayServer
-from tests.eastmoney import clean_body
 from pipelines.clean_rules import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from pipelines.dates import BEIJING
 from pipelines.post import Post, render_category_page, render_post
 from tests.conftest import service_missing
 from tests.crawler.cli_helpers import ROOT, finews, write_settings
+from tests.eastmoney import clean_body
 from tests.site.harness import Recorder
 
 BASE_URL = "https://finance.eastmoney.com/a/202202092271461775.html"
@@ -159,7 +159,7 @@ def test_jekyll_reads_every_front_matter_value_as_pyyaml_does() -> None:
         expected.append({"title": value, "tags": value})
         documents.append(front(render_category_page("kejiribao", value)))
         expected.append({"title": value})
-    for data, want, document in zip(psych_load(documents), expected, documents):
+    for data, want, document in zip(psych_load(documents), expected, documents, strict=False):
         assert "error" not in data, (document, data)
         parsed = yaml.safe_load(document)
         for key, value in want.items():
@@ -206,7 +206,7 @@ def test_pasted_urls_never_reach_their_host(canary: Recorder, tmp_path: Path) ->
     assert run.returncode == 1, run.stdout + run.stderr
     assert all(line.startswith(f"new {code} ") for line in lines[: len(named)]), run.stdout  # one article, reported per target
     assert all(f" {code} " in line for line in lines[: len(named)])
-    for line, target in zip(lines[len(named):], refused):
+    for line, target in zip(lines[len(named):], refused, strict=False):
         assert line.startswith(f"failed {target} not a share link"), line
     assert "/NewsData/GetNewsText.do" in asked
     assert canary.snapshot() == [], "a pasted URL's host was contacted"
@@ -292,7 +292,7 @@ def test_production_settings(tmp_path: Path) -> None:
     assert got["telnet"] is False
     for scheme in ("file", "data", "ftp", "s3"):
         assert got["handlers"].get(scheme) is None, scheme
-    assert set(h for h, v in got["handlers"].items() if v) == {"http", "https"}
+    assert {h for h, v in got["handlers"].items() if v} == {"http", "https"}
     assert 0 < got["redirects"] <= 5
     assert 0 < got["maxsize"] <= 64 * 1024 * 1024
     assert got["cache"] is False and got["jobdir"] is None and got["cookies"] is False and got["dataloss"] is True

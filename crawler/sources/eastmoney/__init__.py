@@ -16,8 +16,8 @@ from crawler.sources.eastmoney import codes, lists, targets
 from crawler.sources.eastmoney.article_page import PageArticle, parse_article_page, parse_continuation_page
 from crawler.sources.eastmoney.codes import article_id, normalize_code
 from crawler.sources.eastmoney.content_api import ApiArticle, parse_content_api
-from crawler.sources.eastmoney.lists import LIST_KINDS, next_page_url, parse_list
 from crawler.sources.eastmoney.fetch import NAME, EastmoneyFetch
+from crawler.sources.eastmoney.lists import LIST_KINDS, next_page_url, parse_list
 from crawler.sources.eastmoney.noise import NOISE
 from crawler.sources.fetching import FetchStrategy
 from crawler.sources.noise import NoiseRules

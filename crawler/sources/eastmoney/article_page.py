@@ -159,9 +159,8 @@ def continuation_urls(sel: Selector, url: str) -> tuple[str, ...]:
     for href in sel.css("a::attr(href)").getall():
         target = urldefrag(urljoin(url, href.strip())).url
         page = _PAGE_NAME.fullmatch(_last_segment(target))
-        if page and page.group(1) == own.group(1) and page.group(2) and int(page.group(2)) >= 2:
-            if target != here:
-                found.setdefault(target)
+        if page and page.group(1) == own.group(1) and page.group(2) and int(page.group(2)) >= 2 and target != here:
+            found.setdefault(target)
     return tuple(found)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from crawler.items import ArticleItem
@@ -67,7 +67,7 @@ class EastmoneyFetch(FetchStrategy):
         return template.format(code=code, id=self.article_id(code))
 
     def start(self, code: str, targets: list[str], hints: dict[str, Any]) -> Step:
-        fetch = Fetch(code=code, targets=targets, fetched_at=datetime.now(timezone.utc), hints=hints)
+        fetch = Fetch(code=code, targets=targets, fetched_at=datetime.now(UTC), hints=hints)
         return Step(self._url(self.content_api, code), "api", fetch)
 
     def on_reply(self, step: Step, reply: Reply) -> Iterator[Outcome]:
@@ -174,6 +174,7 @@ class EastmoneyFetch(FetchStrategy):
         def pick(name: str) -> Any:
             return hints.get(name) or next((getattr(s, name) for s in found if getattr(s, name)), None)
 
+        body: str | None
         if api is not None and api.body_html:
             body, base_url = api.body_html, api.url or fetch.page_url
         else:

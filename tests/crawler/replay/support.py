@@ -10,7 +10,6 @@ from typing import Any
 
 from lxml import html as lxml_html
 
-
 FIXTURE_CODE = "NW202312312299999999"  # the content-API fixture file of conftest.api_fixture
 
 # no proxy from the environment may stand between the tests and the loopback replay

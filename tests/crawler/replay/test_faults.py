@@ -16,7 +16,7 @@ import pytest
 from crawler.replay import FAULT_KINDS, Fault, ReplayServer, parse_faults
 from crawler.replay.faults import FaultBook, coerce_faults
 
-from .support import fetch, paragraphs
+from .support import fetch
 
 CODE = "NW202401022200000000"  # the oldest article of seed 0
 
@@ -58,7 +58,7 @@ def test_the_documented_example_parses() -> None:
 
 
 def test_every_kind_round_trips_through_the_syntax() -> None:
-    for kind, (need, kind_type, low, high, meaning) in FAULT_KINDS.items():
+    for kind, (need, _kind_type, low, _high, meaning) in FAULT_KINDS.items():
         arg = "" if need == "none" else f":{max(low, 1):g}"
         (fault,) = parse_faults(f"*:*={kind}{arg}x3")
         assert (fault.kind, fault.times) == (kind, 3) and meaning
@@ -69,7 +69,7 @@ def test_bare_ids_are_normalised_to_codes() -> None:
     assert parse_faults(f"page:{CODE[2:]}=drop")[0].target == CODE
 
 
-@pytest.mark.parametrize("entry,message", [
+@pytest.mark.parametrize(("entry", "message"), [
     ("api", "expected ENDPOINT:TARGET=KIND"),
     ("api:*", "expected ENDPOINT:TARGET=KIND"),
     ("web:*=drop", "unknown endpoint 'web'"),
@@ -138,7 +138,7 @@ def test_timeout_holds_until_the_client_gives_up_and_stop_releases_it() -> None:
     server = ReplayServer(3, faults="api:*=timeout").start()
     try:
         started = time.monotonic()
-        with pytest.raises(OSError):
+        with pytest.raises(OSError):  # noqa: PT011 - a timeout, or URLError around one; the text varies by platform
             fetch(api_url(server), timeout=0.3)
         assert time.monotonic() - started < 2
         assert server.requests[-1].status == 0 and server.count("api") == 1
@@ -171,7 +171,7 @@ def test_slow() -> None:
 
 
 def test_truncate_declares_more_than_it_sends() -> None:
-    with serving(f"api:*=truncate;page:*=truncate:10") as server:
+    with serving("api:*=truncate;page:*=truncate:10") as server:
         with pytest.raises(http.client.IncompleteRead):
             fetch(api_url(server))
         head, _, body = raw_get(server, f"/a/{CODE[2:]}.html").partition(b"\r\n\r\n")
@@ -205,7 +205,7 @@ def test_malformed_json() -> None:
 
 
 def test_wrong_charset_sends_gbk_labelled_utf8() -> None:
-    with ReplayServer(3).start() as plain, serving(f"api:*=wrong_charset;page:*=wrong_charset") as server:
+    with ReplayServer(3).start() as plain, serving("api:*=wrong_charset;page:*=wrong_charset") as server:
         for path in (f"/NewsData/GetNewsText.do?id={CODE}", f"/a/{CODE[2:]}.html"):
             good, bad = fetch(plain.url + path).body, fetch(server.url + path)
             assert bad.headers["Content-Type"].endswith("charset=utf-8")

@@ -13,7 +13,6 @@ from crawler.replay import ReplayServer
 from .support import FIXTURE_CODE, fetch, paragraphs
 
 
-
 def lists(replay: ReplayServer) -> dict[str, str]:
     return {item["kind"]: item["url"] for item in replay.templates()["lists"]}
 
@@ -109,7 +108,7 @@ def test_columns_pages_by_index_to_the_end(replay: ReplayServer) -> None:
     assert codes == all_codes(replay) and index == 4
 
 
-@pytest.mark.parametrize("kind,key", [("records", "records"), ("record", "record")])
+@pytest.mark.parametrize(("kind", "key"), [("records", "records"), ("record", "record")])
 def test_legacy_lists_page_by_pageindex(replay: ReplayServer, kind: str, key: str) -> None:
     url = lists(replay)[kind]
     codes = []
@@ -171,5 +170,5 @@ def test_edited_articles_are_served_revised() -> None:
         assert (top["code"], top["showTime"], top["title"]) == (target.id, "2025-01-01 09:30:15", "修订后的标题")
         with pytest.raises(KeyError):
             server.edit_article("NW209901012200000000", title="x")
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="does not match format"):
             server.edit_article(target.code, date="2025-01-01")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from crawler.replay import ReplayServer
@@ -92,7 +91,7 @@ def test_list_parser(replay: ReplayServer, kind: str) -> None:
             break
         url = eastmoney.next_page_url(url, page.next_cursor)
     codes = [e.code for e in entries]
-    everything = list(truth) + [FIXTURE_CODE]
+    everything = [*truth, FIXTURE_CODE]
     if kind in ("records", "record"):
         assert codes == everything[: replay.page_size]
     else:

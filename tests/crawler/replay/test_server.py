@@ -63,7 +63,7 @@ def test_templates_point_at_the_replay() -> None:
 def test_lifecycle() -> None:
     server = ReplayServer(1)
     with pytest.raises(RuntimeError, match="not started"):
-        server.url
+        _ = server.url
     server.start()
     with pytest.raises(RuntimeError, match="already started"):
         server.start()
@@ -71,11 +71,11 @@ def test_lifecycle() -> None:
     assert fetch(url + "/robots.txt").status == 200
     server.stop()
     server.stop()
-    with pytest.raises(OSError):
+    with pytest.raises(OSError):  # noqa: PT011 - connection refused, as the platform words it
         fetch(url + "/robots.txt", timeout=1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="articles must be 0 or more"):
         ReplayServer(-1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="page_size must be at least 1"):
         ReplayServer(1, page_size=0)
 
 

@@ -10,7 +10,9 @@ from crawler.sources.eastmoney.content_api import parse_content_api
 
 
 def test_fields_keep_the_lone_surrogate() -> None:
-    api = parse_content_api(b'{"Title": "\\u6807\\u9898\\udc00", "Date": "2024-03-05 10:11:12", "medianame": "X", "text": "<p>a\\ud800</p>"}')
+    api = parse_content_api(
+        b'{"Title": "\\u6807\\u9898\\udc00", "Date": "2024-03-05 10:11:12", "medianame": "X", "text": "<p>a\\ud800</p>"}'
+    )
     assert api is not None
     assert (api.title, api.body_html, api.style) == ("标题\udc00", "<p>a\ud800</p>", "text")
 

@@ -64,7 +64,7 @@ def test_the_toy_source_goes_end_to_end_by_settings_alone(project: Path, toy: To
     assert f"<{toy.url}/toy/share/1>" in first  # the source's share link
     assert "<script>" not in written["2024-03-05-TOY000002.md"]  # the generic cleaning applies too
     assert f'href="{toy.url}/toy/1"' in written["2024-03-05-TOY000002.md"]
-    assert not any(path.startswith("/NewsData") or path.startswith("/a/") for path in toy.requests)
+    assert not any(path.startswith(("/NewsData", "/a/")) for path in toy.requests)
 
     by_hand = finews("fetch", "toy:5", "https://example.org/toy/2", cwd=project)
     assert by_hand.returncode == 0, by_hand.stderr

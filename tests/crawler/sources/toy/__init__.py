@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -81,7 +81,7 @@ class ToyFetch(FetchStrategy):
         self.article_api = article_api
 
     def start(self, code: str, targets: list[str], hints: dict[str, Any]) -> Step:
-        state = {"code": code, "targets": targets, "hints": hints, "at": datetime.now(timezone.utc)}
+        state = {"code": code, "targets": targets, "hints": hints, "at": datetime.now(UTC)}
         return Step(self.article_api.format(code=code, id=ToySource.article_id(code)), "article", state)
 
     def on_reply(self, step: Step, reply: Reply) -> Iterator[Outcome]:

@@ -14,7 +14,7 @@ _ARTICLE = re.compile(r"^/toy/api/(\d+)\.json$")
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server name
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         self.server.requests.append(parts.path)  # type: ignore[attr-defined]
         if parts.path == "/toy/list.json":
@@ -34,7 +34,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the http.server signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
