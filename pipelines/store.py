@@ -53,7 +53,7 @@ from crawler.sources import configured_sources
 from pipelines import backlog
 from pipelines.dedupe import NearPolicy
 from pipelines.models import quarantine
-from pipelines.records import insert_ignore, lock_writers
+from pipelines.records import insert_ignore
 from pipelines.site import FileChanges, Site, sync_folders
 from pipelines.storage import Storage
 from pipelines.writer import ArticleWriter, utcnow
@@ -102,7 +102,6 @@ class StorePipeline:
         self.batch_size = max(1, batch_size)
         self.batch_seconds = batch_seconds
         self.storage: Storage | None = None
-        self.engine: Engine | None = None
         self.pending: list[tuple[ArticleItem, asyncio.Future[ArticleItem]]] = []
         self.timer: asyncio.TimerHandle | None = None
 
@@ -130,7 +129,6 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         self.storage = Storage.acquire(self.url)
-        self.engine = self.storage.engine
         with self.storage.writing():  # no other writer is between writing a temporary and renaming it
             self.site.clear_temporaries()
 
@@ -138,12 +136,17 @@ class StorePipeline:
         self.flush()
         if self.storage is not None:
             self.storage.release()
-            self.storage = self.engine = None
+            self.storage = None
+
+    @property
+    def engine(self) -> Engine | None:
+        """The open storage's engine (None before ``open_spider`` and after ``close_spider``)."""
+        return self.storage.engine if self.storage is not None else None
 
     # --- batching ---------------------------------------------------------------------
     def process_item(self, item: ArticleItem) -> ArticleItem | asyncio.Future[ArticleItem]:
         """Store *item*; under an asyncio loop the result is a future settled when its batch commits."""
-        assert self.engine is not None
+        assert self.storage is not None
         if item.quarantine is not None:
             self.store_quarantine(item)
             self.stats.inc_value("store/quarantined")
@@ -184,12 +187,11 @@ class StorePipeline:
 
     def store_batch(self, items: list[ArticleItem]) -> list[BaseException | None]:
         """Store *items* in one transaction, each in its own savepoint; the error of each, or None."""
-        assert self.engine is not None
+        assert self.storage is not None
         errors: list[BaseException | None] = [None] * len(items)
         stored: list[tuple[ArticleItem, FileChanges, Outcome, Path]] = []
         try:
-            with self.engine.begin() as conn:
-                lock_writers(conn)
+            with self.storage.writing() as conn:
                 for n, item in enumerate(items):
                     files = FileChanges()
                     try:
@@ -219,13 +221,12 @@ class StorePipeline:
         return errors
 
     def store_quarantine(self, item: ArticleItem) -> None:
-        assert self.engine is not None
+        assert self.storage is not None
         payload = json.dumps(item.raw, ensure_ascii=False, sort_keys=True)
         now = utcnow()
         key = (quarantine.c.source == item.source) & (quarantine.c.code == item.code)
         values = {"reason": item.quarantine, "payload": payload, "updated_at": now}
-        with self.engine.begin() as conn:
-            lock_writers(conn)
+        with self.storage.writing() as conn:
             row = {"source": item.source, "code": item.code, "created_at": now, **values}
             if not insert_ignore(conn, quarantine, row, ["source", "code"]):
                 conn.execute(quarantine.update().where(key).values(**values))

@@ -27,7 +27,8 @@ goes to the end again.
 
 Each list belongs to a source (``ListConfig.source``), which parses its pages and
 fetches its articles.  Reads ``FINEWS_SOURCES``, ``FINEWS_LISTS``,
-``FINEWS_DATABASE_URL``, ``FINEWS_MAX_ITEMS`` and ``FINEWS_RUN_ID`` (the ``runs`` row that per-list figures belong to).  Stats:
+``FINEWS_DATABASE_URL``, ``FINEWS_MAX_ITEMS`` and ``FINEWS_RUN_ID`` (the ``runs``
+row that per-list figures belong to).  Stats:
 ``lists/pages``, ``lists/failed``, ``lists/entries``, ``articles/skipped``
 (stored and unchanged), ``articles/requested``, ``articles/deferred``,
 ``backlog/requested``, ``backlog/parked`` and ``backlog/backing_off``
