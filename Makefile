@@ -10,4 +10,4 @@ demo:
 	$(PYTHON) -m crawler.cli demo
 
 bench:
-	$(PYTHON) -m crawler.bench
+	$(PYTHON) -m crawler.cli bench

@@ -59,9 +59,13 @@ DEDUPE_DEFAULTS: dict[str, Any] = {
     "near_window_days": 2,
 }
 NEAR_ACTIONS = ("publish", "skip")
+FSYNC_MODES = ("batch", "file")
 
 DEFAULTS: dict[str, Any] = {
-    "site": {"dir": "site", "base_url": "//finews.withounder.com"},
+    # fsync: "batch" makes each batch's renames durable with one fsync per folder at its
+    # commit; "file" also fsyncs every post file's data before its rename (slower disks
+    # pay a flush per post; without it a power cut can leave a post to `finews rebuild`).
+    "site": {"dir": "site", "base_url": "//finews.withounder.com", "fsync": "batch"},
     "database": {"url": "sqlite:///finews.db"},
     "sources": {},  # filled from each source's own defaults by merge_sources
     "categories": {},
@@ -114,6 +118,7 @@ class AppConfig:
     dedupe: DedupeConfig = field(default_factory=lambda: _dedupe(DEDUPE_DEFAULTS, ""))
     health: HealthConfig = field(default_factory=lambda: _health(HEALTH_DEFAULTS, ""))
     webhook_url: str | None = None
+    fsync_files: bool = False  # site.fsync: file
 
     @property
     def lists(self) -> tuple[ListConfig, ...]:
@@ -214,6 +219,8 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
     site = data["site"]
     site_dir = Path(check_str(site["dir"], "site.dir", where))
     base_url = check_str(site["base_url"], "site.base_url", where, empty=True).rstrip("/")
+    if site["fsync"] not in FSYNC_MODES:
+        raise ConfigError(f"{where}: site.fsync must be one of {', '.join(FSYNC_MODES)}, got {site['fsync']!r}")
     crawl = _crawl(data["crawl"], "crawl", where)
     sources = {name: cls.configure(block, max_pages=crawl.max_pages, where=where) for name, (cls, block) in data["sources"].items()}
     categories = {str(outlet): check_slug(slug, f"categories.{outlet}", where) for outlet, slug in (data["categories"] or {}).items()}
@@ -233,6 +240,7 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
         crawl=crawl,
         dedupe=_dedupe(data["dedupe"], where),
         health=_health(data["health"], where),
+        fsync_files=site["fsync"] == "file",
         webhook_url=(
             None if data["alerts"]["webhook_url"] is None else check_url(data["alerts"]["webhook_url"], "alerts.webhook_url", where)
         ),

@@ -57,16 +57,21 @@ def find_match(
         return Match(exact.id, exact.code, exact.post_path, "duplicate", 1.0)
     if not signature:
         return None
+    # Only the two columns the comparison needs cross the driver for every row of the window;
+    # the winner's code and post path are read once.
     nearby = conn.execute(
-        select(articles.c.id, articles.c.code, articles.c.post_path, articles.c.signature).where(
+        select(articles.c.id, articles.c.signature).where(
             others
             & articles.c.published_at.between(published - policy.window, published + policy.window)
             & articles.c.signature.is_not(None)
         )
     )
-    best: Match | None = None
+    best_id, best_score = 0, -1.0  # the score as a Match keeps it, rounded
     for row in nearby:
         score = similarity(signature, row.signature)
-        if score >= policy.min_similarity and (best is None or (score, -row.id) > (best.similarity, -best.article_id)):
-            best = Match(row.id, row.code, row.post_path, "near", round(score, 4))
-    return best
+        if score >= policy.min_similarity and (score, -row.id) > (best_score, -best_id):
+            best_id, best_score = row.id, round(score, 4)
+    if not best_id:
+        return None
+    row = conn.execute(select(articles.c.code, articles.c.post_path).where(articles.c.id == best_id)).one()
+    return Match(best_id, row.code, row.post_path, "near", best_score)

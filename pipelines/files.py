@@ -1,8 +1,8 @@
 """Crash-safe file writes for the site folder.
 
-``write_atomic`` writes a temporary dot-file in the target's folder, fsyncs it and
-renames it over the target, so a crash leaves the old file or the new one, never
-a torn one; Jekyll ignores dot-files, so a leftover temporary is never published
+``write_atomic`` writes a temporary dot-file in the target's folder, fsyncs it (unless
+the caller opts out: ``site.fsync: batch``) and renames it over the target, so a
+killed process leaves the old file or the new one, never a torn one; Jekyll ignores dot-files, so a leftover temporary is never published
 and ``remove_stale_temporaries`` clears it at the next start.
 
 Files get the mode any tool's new files get: 0666 less the process umask (0644
@@ -22,11 +22,14 @@ _NEW_FILE_MODE = 0o666
 _TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
-def write_atomic(path: Path, text: str | bytes, *, sync_dir: bool = True) -> None:
+def write_atomic(path: Path, text: str | bytes, *, sync_dir: bool = True, sync_file: bool = True) -> None:
     """Replace *path* with *text* (str as UTF-8, or bytes) atomically; the folder is created if missing.
 
     With ``sync_dir=False`` the caller fsyncs the folder later (``fsync_dir``),
     once for many files: until then a crash may lose the rename, never tear the file.
+    With ``sync_file=False`` the data is left to the kernel: a killed process still
+    leaves a whole file, but a power cut may leave the new name with the content
+    unwritten (``finews rebuild`` rewrites such a post from the database).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = create_temporary(path)
@@ -34,7 +37,8 @@ def write_atomic(path: Path, text: str | bytes, *, sync_dir: bool = True) -> Non
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync_file:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -16,6 +16,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import yaml
@@ -55,6 +56,7 @@ def yaml_quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+@lru_cache(maxsize=4096)  # a few hundred outlets and tags in all; a YAML parse is ~0.4 ms
 def yaml_plain(text: str) -> str:
     """*text* bare when YAML reads it back as that same string, else double-quoted.
 
@@ -100,6 +102,12 @@ def outlet_slug(outlet: str, overrides: Mapping[str, str]) -> str:
     """The category slug of *outlet*: the override, else its toneless pinyin in a-z0-9."""
     if outlet in overrides:
         return overrides[outlet]
+    return pinyin_slug(outlet)
+
+
+@lru_cache(maxsize=4096)  # outlets repeat across articles; pypinyin costs ~0.15 ms a call
+def pinyin_slug(outlet: str) -> str:
+    """The toneless pinyin of *outlet* in a-z0-9; ``media`` + a hash when nothing of it is left."""
     from pypinyin import Style, lazy_pinyin  # large dictionaries: load on first use
 
     slug = _NOT_ALNUM.sub("", "".join(lazy_pinyin(outlet, style=Style.NORMAL, errors="default")).lower())

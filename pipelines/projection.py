@@ -76,7 +76,7 @@ def post_from_row(row: Any, *, share_link: str, base_url: str) -> Post:
     )
 
 
-def project(path: Path, text: str) -> str | None:
+def project(path: Path, text: str, *, sync_file: bool = True) -> str | None:
     """Make *path* hold *text*; "restored" or "rewritten" when it had to be written, else None."""
     data = text.encode("utf-8")
     try:
@@ -85,14 +85,18 @@ def project(path: Path, text: str) -> str | None:
         action = "rewritten"
     except FileNotFoundError:
         action = "restored"
-    write_atomic(path, data, sync_dir=False)  # reconcile fsyncs each folder once
+    write_atomic(path, data, sync_dir=False, sync_file=sync_file)  # reconcile fsyncs each folder once
     return action
 
 
 def reconcile(
-    engine: Engine, site: Site, sources: Mapping[str, Source], *, base_url: str, report: Report | None = None
+    engine: Engine, site: Site, sources: Mapping[str, Source], *, base_url: str, report: Report | None = None,
+    sync_files: bool = True,
 ) -> Drift:
     """Rewrite every post and category page from the database and remove orphan posts.
+
+    *sync_files* fsyncs each written file before its rename (``site.fsync: file``);
+    each folder is fsynced once per chunk either way.
 
     Raises :class:`UnknownSource` before writing the post of an article whose source
     settings.yaml does not configure.
@@ -118,7 +122,7 @@ def reconcile(
             for row in rows:
                 post = post_from_row(row, share_link=share_link(row.source, row.code), base_url=base_url)
                 path = site.post_file(post.path)
-                note(project(path, render_post(post)), path)
+                note(project(path, render_post(post), sync_file=sync_files), path)
             sync_folders({site.root / POSTS})
         if not rows:
             break
@@ -128,7 +132,7 @@ def reconcile(
         lock_writers(conn)
         for row in conn.execute(select(categories.c.slug, categories.c.title).order_by(categories.c.slug)):
             path = site.category_file(row.slug)
-            note(project(path, render_category_page(row.slug, row.title)), path)
+            note(project(path, render_category_page(row.slug, row.title), sync_file=sync_files), path)
             drift.pages += 1
         sync_folders({site.root / CATEGORIES})
     with engine.begin() as conn:

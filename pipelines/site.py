@@ -63,12 +63,14 @@ class FileChanges:
 
     The folders it changed (``folders``) are left for the caller to fsync with
     ``sync_folders``, once per folder however many files changed in it: the
-    store does so just before its commit, for the whole batch.
+    store does so just before its commit, for the whole batch.  Each file's data
+    is fsynced too only with *sync_files* (``site.fsync: file``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, sync_files: bool = True) -> None:
         self._undo: list[tuple[Path, bytes | None]] = []
         self.folders: set[Path] = set()
+        self.sync_files = sync_files
 
     def write(self, path: Path, text: str, *, always: bool = False) -> bool:
         """Write *text* unless *path* already holds exactly it (or *always*); True when written."""
@@ -77,7 +79,7 @@ class FileChanges:
         if previous == data and not always:
             return False
         self._undo.append((path, previous))
-        write_atomic(path, data, sync_dir=False)
+        write_atomic(path, data, sync_dir=False, sync_file=self.sync_files)
         self.folders.add(path.parent)
         return True
 

@@ -29,8 +29,8 @@ the next crawl refetches the lost articles.  Called outside an asyncio loop
 Reads ``FINEWS_DATABASE_URL``, ``FINEWS_SITE_DIR``, ``FINEWS_SOURCES``,
 ``FINEWS_FORCE``, ``FINEWS_DRY_RUN`` (which switches the stage off),
 ``FINEWS_NEAR_DUPLICATES``, ``FINEWS_NEAR_SIMILARITY``,
-``FINEWS_NEAR_WINDOW_DAYS``, ``FINEWS_STORE_BATCH`` and
-``FINEWS_STORE_BATCH_SECONDS``; the environment variable ``FINEWS_STORE_FAULT``
+``FINEWS_NEAR_WINDOW_DAYS``, ``FINEWS_STORE_BATCH``,
+``FINEWS_STORE_BATCH_SECONDS`` and ``FINEWS_FSYNC_FILES`` (``site.fsync: file``); the environment variable ``FINEWS_STORE_FAULT``
 (tests only) kills the process just before or after a commit.
 """
 
@@ -94,6 +94,7 @@ class StorePipeline:
         near: NearPolicy | None = None,
         batch_size: int = BATCH_SIZE,
         batch_seconds: float = BATCH_SECONDS,
+        sync_files: bool = False,
     ) -> None:
         self.url = url
         self.site = site
@@ -101,6 +102,7 @@ class StorePipeline:
         self.writer = ArticleWriter(site, force, near or NearPolicy(), stats)
         self.batch_size = max(1, batch_size)
         self.batch_seconds = batch_seconds
+        self.sync_files = sync_files
         self.storage: Storage | None = None
         self.pending: list[tuple[ArticleItem, asyncio.Future[ArticleItem]]] = []
         self.timer: asyncio.TimerHandle | None = None
@@ -125,6 +127,7 @@ class StorePipeline:
             near,
             s.getint("FINEWS_STORE_BATCH", BATCH_SIZE),
             s.getfloat("FINEWS_STORE_BATCH_SECONDS", BATCH_SECONDS),
+            s.getbool("FINEWS_FSYNC_FILES"),
         )
 
     def open_spider(self) -> None:
@@ -193,7 +196,7 @@ class StorePipeline:
         try:
             with self.storage.writing() as conn:
                 for n, item in enumerate(items):
-                    files = FileChanges()
+                    files = FileChanges(sync_files=self.sync_files)
                     try:
                         with conn.begin_nested():
                             outcome, path = self.writer.write(conn, item, files)

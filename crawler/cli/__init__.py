@@ -13,8 +13,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from crawler.cli.errors import UsageError
 from crawler.config import CONFIG_ENV, ConfigError, load_config
 from crawler.lock import LockBusy
@@ -54,6 +52,10 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument("--faults", default="", help='e.g. "api:*=status:503x2;page:NW…=timeout"')
     replay.add_argument("--fixture", action="append", default=[], metavar="JSON", help="also serve this content-API response")
 
+    bench = sub.add_parser("bench", help="the SPEC §11 figures against the replay (takes minutes)")
+    bench.add_argument("--articles", type=int, default=1000, metavar="N", help="N (memory and the incremental run at 10·N)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+
     demo = sub.add_parser("demo", help="replay + fetch into ./demo (SQLite, Jekyll site)")
     demo.add_argument("--dir", default="demo", help="folder to fill (default ./demo)")
     demo.add_argument("--articles", type=int, default=20)
@@ -70,11 +72,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError  # not needed by --help, and a fifth of a second to import
+
     try:
         if args.command == "replay":
             from crawler.replay import run_replay
 
             return run_replay(port=args.port, articles=args.articles, faults=args.faults, fixtures=args.fixture)
+        if args.command == "bench":
+            from crawler.bench import main as bench
+
+            return bench(["--articles", str(args.articles), *(["--json"] if args.json else [])])
         if args.command == "demo":
             from crawler.cli.demo import demo
 

@@ -42,7 +42,8 @@ def rebuild(config: AppConfig) -> int:
         print(f"finews: cannot open the database {shown}: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        drift = reconcile(storage.engine, Site.of(config.site_dir, config.sources), config.sources, base_url=config.base_url, report=report)
+        site = Site.of(config.site_dir, config.sources)
+        drift = reconcile(storage.engine, site, config.sources, base_url=config.base_url, report=report, sync_files=config.fsync_files)
     except (SQLAlchemyError, EmptyDatabase, UnknownSource) as exc:
         print(f"finews: rebuild stopped: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED

@@ -11,10 +11,11 @@ from crawler.replay.faults import KINDS as FAULT_KINDS
 from crawler.replay.faults import Fault, parse_faults
 from crawler.replay.generator import GeneratedArticle
 from crawler.replay.run import run_replay, settings_snippet
-from crawler.replay.server import ReplayServer, RequestRecord
+from crawler.replay.server import SOURCE, ReplayServer, RequestRecord
 
 __all__ = [
     "FAULT_KINDS",
+    "SOURCE",
     "Fault",
     "GeneratedArticle",
     "ReplayServer",

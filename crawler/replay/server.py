@@ -45,6 +45,9 @@ ENDPOINT_KINDS = ("api", "page", "share", "list", "other")
 _PAGE = re.compile(r"/a/(\d{18})(?:_(\d+))?\.html")
 
 
+SOURCE = "eastmoney"  # the source this replay stands in for
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     method: str
@@ -211,7 +214,7 @@ class ReplayServer:
     # --- what others read ------------------------------------------------------
     def sources(self) -> dict[str, Any]:
         """The settings.yaml ``sources`` block that points at this replay."""
-        return {"eastmoney": self.templates()}
+        return {SOURCE: self.templates()}
 
     def templates(self) -> dict[str, Any]:
         """The ``sources.eastmoney`` settings that point at this replay."""

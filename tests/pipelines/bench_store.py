@@ -30,14 +30,13 @@ from typing import Any
 
 import sqlalchemy
 
+from crawler.bench.storage import seed
 from crawler.items import ArticleItem
 from crawler.replay.generator import ArticleFactory
 from pipelines.db import open_database
 from pipelines.dedupe import NearPolicy, find_match
 from pipelines.fingerprint import signature, text_hash
-from pipelines.models import articles
 from pipelines.store import StorePipeline
-from pipelines.writer import utcnow
 from tests.pipelines.store_helpers import make_item, open_store
 
 BATCH = 50
@@ -106,22 +105,11 @@ def throughput(url: str, site: Path, n: int, batch: int) -> tuple[float, float]:
 
 def lookup_ms(url: str, stored: int, probes: int = 20) -> float:
     """Milliseconds per near-duplicate lookup with *stored* articles in the window."""
-    engine = open_database(url)
     base = datetime(2024, 6, 1, tzinfo=UTC)
-    items = replay_items(max(stored, probes))
-    with engine.begin() as conn:
-        rows = []
-        for k, item in enumerate(items[:stored]):
-            post = item.post
-            rows.append({
-                "source": "eastmoney", "code": f"NW{k:018d}", "title": post.title, "published_at": base, "utc_offset": 480,  # type: ignore[union-attr]
-                "outlet": "o", "category": "c", "tag": "t", "body": post.body, "content_hash": str(k),  # type: ignore[union-attr]
-                "text_hash": text_hash(post.title, post.body), "signature": signature(post.title, post.body),  # type: ignore[union-attr]
-                "post_path": f"_posts/{k}.md", "fetched_at": base, "created_at": utcnow(), "updated_at": utcnow(),
-            })
-        if rows:
-            conn.execute(articles.insert(), rows)
-    probe = [(text_hash(i.post.title, "x" + i.post.body), signature(i.post.title, i.post.body + "<p>补充</p>")) for i in items[:probes]]  # type: ignore[union-attr]
+    seed(url, stored, around=base, spread=timedelta(days=2))
+    engine = open_database(url)
+    items = replay_items(probes)
+    probe = [(text_hash(i.post.title, "x" + i.post.body), signature(i.post.title, i.post.body + "<p>补充</p>")) for i in items]  # type: ignore[union-attr]
     started = time.perf_counter()
     with engine.connect() as conn:
         for key, sig in probe:

@@ -113,3 +113,29 @@ def test_finews_fetch_writes_posts_0644_under_umask_022(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     written = [tmp_path / run.stdout.split()[2], *(tmp_path / "site" / "category").iterdir()]
     assert [oct(mode(path)) for path in written] == [oct(0o644)] * len(written)
+
+
+@pytest.mark.parametrize(("mode", "file_syncs"), [("batch", 0), ("file", 1)])
+def test_site_fsync_decides_whether_each_post_file_is_flushed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, file_syncs: int
+) -> None:
+    from crawler.config import load_config
+    from crawler.settings import scrapy_settings
+
+    config = load_config(write_settings(tmp_path, {}, site={"fsync": mode}))
+    assert config.fsync_files is (mode == "file")
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def counting(fd: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    store = open_store(f"sqlite:///{tmp_path}/finews.db", tmp_path / "site",
+                       FINEWS_FSYNC_FILES=scrapy_settings(config)["FINEWS_FSYNC_FILES"])
+    synced.clear()
+    store.process_item(make_item())
+    store.close_spider()
+    assert synced.count("file") == 2 * file_syncs  # the post and its new category page
+    assert synced.count("folder") == 2  # _posts/ and category/, once each at the commit

@@ -1,0 +1,5 @@
+import sys
+
+from crawler.bench import main
+
+sys.exit(main())
