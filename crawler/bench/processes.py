@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -30,9 +31,25 @@ def write_settings(folder: Path, sources: dict[str, Any]) -> Path:
 
 
 def measure(command: list[str], cwd: Path) -> tuple[float, int, str]:
-    """Run *command*; (wall seconds, the largest RSS of any one process of its tree, sampled every 20 ms, stdout)."""
+    """Run *command*; (wall seconds, the largest RSS of any one process of its tree, sampled every 20 ms, stdout).
+
+    Its output goes to a file, not a pipe: a command that prints more than a pipe holds
+    (``rebuild`` prints a line per post) would otherwise block until the end of the run.
+    """
     started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    with tempfile.TemporaryFile() as out:
+        child = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
+        peak = _peak_rss(child)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        printed = out.read().decode("utf-8", "replace")
+    if child.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command)} exited with {child.returncode}")
+    return seconds, peak, printed
+
+
+def _peak_rss(child: subprocess.Popen[bytes]) -> int:
+    """The largest RSS of any one process of *child*'s tree until it exits, sampled every 20 ms."""
     proc = psutil.Process(child.pid)
     peak = 0
     while child.poll() is None:
@@ -46,10 +63,8 @@ def measure(command: list[str], cwd: Path) -> tuple[float, int, str]:
             except psutil.Error:
                 continue
         time.sleep(0.02)
-    out = child.communicate()[0]
-    if child.returncode != 0:
-        raise SystemExit(f"bench: {' '.join(command)} exited with {child.returncode}")
-    return time.perf_counter() - started, peak, out
+    child.wait()
+    return peak
 
 
 def finews(folder: Path, *args: str) -> tuple[float, int, str]:

@@ -25,3 +25,11 @@ def test_bench_prints_every_figure_of_the_spec(tmp_path: Path) -> None:
     assert set(figures) >= SPEC_KEYS
     assert all(figures[key] > 0 for key in SPEC_KEYS)
     assert figures["articles"] == 3
+
+
+def test_a_command_that_prints_more_than_a_pipe_holds_is_measured(tmp_path: Path) -> None:
+    from crawler.bench.processes import measure
+
+    seconds, peak, printed = measure([sys.executable, "-c", "print('x' * 1_000_000)"], tmp_path)
+    assert printed == "x" * 1_000_000 + "\n"
+    assert seconds > 0 and peak > 0  # a pipe would have blocked the child until the test timed out
