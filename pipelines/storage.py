@@ -113,14 +113,15 @@ class Storage:
             if last is not None:
                 backlog.finish_walk(conn, source, url, last, now)
 
-    def list_hints(self, source: str, codes: Sequence[str], lists: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    def list_hints(
+        self, source: str, codes: Sequence[str], lists: Sequence[Mapping[str, Any]]
+    ) -> dict[str, dict[str, Any]]:
         """The hints a crawl gave each stored code of *codes*, from the list that named it.
 
-        *lists* are the configured lists (``ListConfig`` or mappings with ``url``,
-        ``category`` and ``tag``); a list no longer configured still gives its
-        fields, without a category or tag.
+        *lists* are the configured lists (``FINEWS_LISTS``); a list no longer
+        configured still gives its fields, without a category or tag.
         """
-        by_url = {_get(lst, "url"): lst for lst in lists}
+        by_url = {lst["url"]: lst for lst in lists}
         with self.engine.connect() as conn:
             stored = stored_meta(conn, source, codes)
         hints = {}
@@ -128,13 +129,13 @@ class Storage:
             if not meta_by_url:
                 continue
             url, meta = next(iter(meta_by_url.items()))
-            lst = by_url.get(url)
+            lst = by_url.get(url, {})
             hints[code] = {
                 "title": meta.get("title"),
                 "date": meta.get("showtime"),
                 "outlet": meta.get("outlet"),
-                "category": _get(lst, "category"),
-                "tag": _get(lst, "tag"),
+                "category": lst.get("category"),
+                "tag": lst.get("tag"),
                 "list_meta": {url: meta},
             }
         return hints
@@ -229,12 +230,6 @@ def stored_meta(conn: Connection, source: str, codes: Sequence[str]) -> dict[str
     found.update({row.code: json.loads(row.list_meta or "{}") for row in conn.execute(alias)})
     found.update({row.code: {} for row in conn.execute(held)})
     return found
-
-
-def _get(lst: Any, name: str) -> Any:
-    if lst is None:
-        return None
-    return lst.get(name) if isinstance(lst, Mapping) else getattr(lst, name)
 
 
 def _article_line(row: Any) -> dict[str, Any]:

@@ -30,8 +30,9 @@ Reads ``FINEWS_DATABASE_URL``, ``FINEWS_SITE_DIR``, ``FINEWS_SOURCES``,
 ``FINEWS_FORCE``, ``FINEWS_DRY_RUN`` (which switches the stage off),
 ``FINEWS_NEAR_DUPLICATES``, ``FINEWS_NEAR_SIMILARITY``,
 ``FINEWS_NEAR_WINDOW_DAYS``, ``FINEWS_STORE_BATCH``,
-``FINEWS_STORE_BATCH_SECONDS`` and ``FINEWS_FSYNC_FILES`` (``site.fsync: file``); the environment variable ``FINEWS_STORE_FAULT``
-(tests only) kills the process just before or after a commit.
+``FINEWS_STORE_BATCH_SECONDS`` and ``FINEWS_FSYNC_FILES`` (``site.fsync: file``);
+the environment variable ``FINEWS_STORE_FAULT`` (tests only) kills the process
+just before or after a commit.
 """
 
 from __future__ import annotations

@@ -26,11 +26,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+import psutil
 
 from crawler.bench.pipeline import pipeline_rate
 from crawler.bench.processes import crawl, finews, plain_scrapy, write_settings
@@ -63,19 +68,12 @@ def crawl_and_compare(replay: Any, folder: Path) -> dict[str, Any]:
 
 def scheduler_rss(replay: Any, folder: Path, runs: int = 8) -> tuple[int, int]:
     """Largest RSS of any process of ``finews schedule`` during its first two and last two runs."""
-    import subprocess
-    import time
-
-    import psutil
-
     folder.mkdir()
     settings = write_settings(folder, replay.sources())
     command = [sys.executable, "-m", "crawler.cli", "-c", str(settings), "schedule", "--every", "1s", "--max-runs", str(runs)]
     child = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     proc = psutil.Process(child.pid)
     assert child.stderr is not None
-    import os
-
     os.set_blocking(child.stderr.fileno(), False)
     samples: list[tuple[int, int]] = []  # (runs started so far, largest RSS in the tree)
     started = 0

@@ -78,7 +78,8 @@ def near_dup_ms(folder: Path, stored: int, probes: int = 30) -> float:
     url = f"sqlite:///{folder}/near.db"
     around = datetime(2024, 6, 1, 12, tzinfo=UTC)
     seed(url, stored, around=around, spread=timedelta(days=2))  # all inside the ±2-day window
-    config = load_config(None)
+    (folder / "settings.yaml").write_text("", encoding="utf-8")  # the defaults, whatever the working folder holds
+    config = load_config(folder / "settings.yaml")
     crawler = get_crawler(settings_dict={**scrapy_settings(config), "FINEWS_DATABASE_URL": url,
                                          "FINEWS_SITE_DIR": str(folder / "site"), "FINEWS_STORE_BATCH": 1})
     store = StorePipeline.from_crawler(crawler)

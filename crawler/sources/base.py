@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 from crawler.config_values import ConfigError, ListConfig, check_lists, check_template, unknown_keys
 
@@ -121,8 +122,6 @@ class Source(ABC):
 
     def hosts(self) -> frozenset[str]:
         """Every host (with port) the source's requests go to: the only hosts the crawler fetches."""
-        from urllib.parse import urlsplit
-
         urls = [self.templates[name] for name in self.TEMPLATES if name != "share_link"] + [lst.url for lst in self.lists]
         return frozenset(urlsplit(u).netloc.lower() for u in urls)
 
