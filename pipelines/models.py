@@ -10,7 +10,8 @@ wall-clock time is recoverable.
 Identity: one ``articles`` row per (source, code).  A code whose content
 duplicates a stored article gets an ``aliases`` row instead; a near-duplicate
 that was published anyway gets a ``near_duplicates`` row; each version an update
-replaced goes to ``article_history``.
+replaced goes to ``article_history``.  ``article_bands`` indexes the stored
+signatures for the near-duplicate lookup (pipelines.dedupe).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -153,6 +155,17 @@ aliases = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "code", name="uq_aliases_source_code"),
+)
+
+# The near-duplicate index: one row per LSH band of each stored signature
+# (fingerprint.band_keys), so a new article's candidates are found by key, not by
+# scanning its window.  No rowid on SQLite: the primary key is the whole row.
+article_bands = Table(
+    "article_bands",
+    metadata,
+    Column("band_key", BigInteger, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 # A near-duplicate that was published anyway (dedupe.near_duplicates: publish).

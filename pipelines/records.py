@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Row, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 WRITER_LOCK = 0x66696E657773  # "finews": the advisory lock key every finews writer takes
@@ -31,9 +31,12 @@ def lock_writers(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
 
 
-def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], unique: Sequence[str]) -> bool:
-    """Insert *values* unless a row with the same *unique* columns exists; True when inserted."""
+def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], unique: Sequence[str]) -> Row[Any] | None:
+    """Insert *values* unless a row with the same *unique* columns exists.
+
+    Returns the new row's primary key (a row, so truthy) when inserted, None when not.
+    """
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
     # RETURNING, not rowcount: with RETURNING in play drivers report rowcount -1.
-    return conn.execute(statement.returning(*table.primary_key.columns)).first() is not None
+    return conn.execute(statement.returning(*table.primary_key.columns)).first()

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, select
 
 from crawler.items import ArticleItem, Outcome
 from pipelines import backlog
-from pipelines.dedupe import Match, NearPolicy, find_match
+from pipelines.dedupe import Match, NearPolicy, find_match, index_signature
 from pipelines.fingerprint import signature, text_hash
 from pipelines.models import VERSION_FIELDS, aliases, article_history, articles, categories, near_duplicates, quarantine
 from pipelines.post import CategoryChoice, Post, render_category_page, render_post
@@ -98,11 +98,13 @@ class ArticleWriter:
                 return "duplicate", self.site.post_file(match.post_path)
             post, values = self.place(conn, item, files)
             row = {"source": item.source, "code": item.code, "created_at": values["updated_at"], **values, **keys}
-            if insert_ignore(conn, articles, row, ["source", "code"]):
+            inserted = insert_ignore(conn, articles, row, ["source", "code"])
+            if inserted:
+                index_signature(conn, inserted.id, (keys["signature"], post.published))
                 target = self.site.post_file(post.path)
                 files.write(target, render_post(post))
                 if match is not None:
-                    self.record_near(conn, item, match)
+                    self.record_near(conn, item, inserted.id, match)
                 conn.execute(aliases.delete().where((aliases.c.source == item.source) & (aliases.c.code == item.code)))
                 self.settle(conn, item)
                 return "new", target
@@ -115,7 +117,9 @@ class ArticleWriter:
         if changed or self.force:
             if changed:
                 conn.execute(article_history.insert().values(history_values(current, values["updated_at"])))
-            conn.execute(articles.update().where(key).values(**values, **content_keys(post)))
+            keys = content_keys(post)
+            conn.execute(articles.update().where(key).values(**values, **keys))
+            index_signature(conn, current.id, (keys["signature"], post.published), (current.signature, current.published_at))
             files.write(target, render_post(post), always=self.force)
             if current.post_path != post.path:
                 files.remove(self.site.post_file(current.post_path))
@@ -160,11 +164,8 @@ class ArticleWriter:
         if any(getattr(row, name) != value for name, value in values.items()):
             conn.execute(aliases.update().where(key).values(updated_at=now, **values))
 
-    def record_near(self, conn: Connection, item: ArticleItem, match: Match) -> None:
-        """Record that the article just published is a near-duplicate of the matched one."""
-        new_id: int = conn.execute(
-            select(articles.c.id).where((articles.c.source == item.source) & (articles.c.code == item.code))
-        ).scalar_one()
+    def record_near(self, conn: Connection, item: ArticleItem, new_id: int, match: Match) -> None:
+        """Record that the article just published (row *new_id*) is a near-duplicate of the matched one."""
         values = {"article_id": new_id, "similar_id": match.article_id, "similarity": match.similarity, "created_at": utcnow()}
         insert_ignore(conn, near_duplicates, values, ["article_id", "similar_id"])
         self.stats.inc_value("dedupe/near_published")

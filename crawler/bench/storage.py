@@ -1,8 +1,10 @@
 """Costs that must not grow with the archive: a new article's near-duplicate check, and rebuild.
 
-Databases of K stored articles are seeded directly (rows as the store writes them,
-bodies of the replay's generator cycled under fresh codes), since storing 50,000
-articles through the stages would take the benchmark's whole budget.
+Databases of K stored articles are seeded directly (rows and index rows as the
+store writes them), since storing 50,000 articles through the stages would take the
+benchmark's whole budget.  The near-duplicate figure seeds K different replay
+articles, as a real window holds K different stories; rebuild, whose cost does not
+depend on what the bodies say, cycles 500 of them under fresh codes.
 """
 
 from __future__ import annotations
@@ -13,32 +15,38 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from crawler.items import BEIJING, ArticleItem
 from crawler.replay import SOURCE
 
-DISTINCT_BODIES = 500  # bodies generated; the seeded rows cycle through them
+CYCLED_BODIES = 500  # bodies generated for rebuild's rows, which cycle through them
 
 
-def _bodies(n: int) -> list[tuple[str, str, str]]:
+def _bodies(n: int, start: int = 0) -> list[tuple[str, str, str]]:
+    """Title, outlet and body of the replay's articles *start* … *start* + *n* - 1."""
     from crawler.replay.generator import ArticleFactory
 
     factory = ArticleFactory(0)
     out = []
-    for i in range(n):
+    for i in range(start + n):  # the factory makes articles in order only
         a = factory.make(i).article
-        out.append((a.title, a.outlet, "\n".join(f"<p>{p}</p>" for p in a.paragraphs)))
+        if i >= start:
+            out.append((a.title, a.outlet, "\n".join(f"<p>{p}</p>" for p in a.paragraphs)))
     return out
 
 
-def seed(url: str, stored: int, *, around: datetime, spread: timedelta) -> None:
-    """*stored* article rows published within *spread* of *around*, as the store writes them."""
+def seed(url: str, stored: int, *, around: datetime, spread: timedelta, distinct: bool = False) -> None:
+    """*stored* article rows published within *spread* of *around*, as the store writes them.
+
+    *distinct*: every row a different replay article; otherwise 500 bodies cycled.
+    """
     from pipelines.db import open_database
     from pipelines.fingerprint import signature, text_hash
-    from pipelines.models import articles, categories
+    from pipelines.models import categories
     from pipelines.writer import utcnow
 
-    bodies = _bodies(min(stored, DISTINCT_BODIES) or 1)
+    bodies = _bodies(stored if distinct else min(stored, CYCLED_BODIES) or 1)
     keys = [(text_hash(t, b), signature(t, b)) for t, _, b in bodies]
     engine = open_database(url)
     now = utcnow()
@@ -58,11 +66,25 @@ def seed(url: str, stored: int, *, around: datetime, spread: timedelta) -> None:
                 "post_path": f"_posts/{published:%Y-%m-%d}-{code}.md", "fetched_at": now, "created_at": now, "updated_at": now,
             })
             if len(rows) == 5000:
-                conn.execute(articles.insert(), rows)
+                _insert(conn, rows)
                 rows = []
         if rows:
-            conn.execute(articles.insert(), rows)
+            _insert(conn, rows)
     engine.dispose()
+
+
+def _insert(conn: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert article rows and their near-duplicate index rows, as the writer does."""
+    from pipelines.dedupe import day_of
+    from pipelines.fingerprint import band_keys
+    from pipelines.models import article_bands, articles
+
+    ids = conn.execute(articles.insert().returning(articles.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    conn.execute(article_bands.insert(), [
+        {"band_key": key, "article_id": i}
+        for i, row in zip(ids, rows, strict=True)
+        for key in band_keys(row["signature"], day_of(row["published_at"]))
+    ])
 
 
 def near_dup_ms(folder: Path, stored: int, probes: int = 30) -> float:
@@ -77,7 +99,7 @@ def near_dup_ms(folder: Path, stored: int, probes: int = 30) -> float:
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder}/near.db"
     around = datetime(2024, 6, 1, 12, tzinfo=UTC)
-    seed(url, stored, around=around, spread=timedelta(days=2))  # all inside the ±2-day window
+    seed(url, stored, around=around, spread=timedelta(days=2), distinct=True)  # all inside the ±2-day window
     (folder / "settings.yaml").write_text("", encoding="utf-8")  # the defaults, whatever the working folder holds
     config = load_config(folder / "settings.yaml")
     crawler = get_crawler(settings_dict={**scrapy_settings(config), "FINEWS_DATABASE_URL": url,
@@ -85,7 +107,7 @@ def near_dup_ms(folder: Path, stored: int, probes: int = 30) -> float:
     store = StorePipeline.from_crawler(crawler)
     store.open_spider()
     times = []
-    for n, (title, outlet, body) in enumerate(_bodies(DISTINCT_BODIES + probes)[DISTINCT_BODIES:]):
+    for n, (title, outlet, body) in enumerate(_bodies(probes, start=stored)):
         item = ArticleItem(source=SOURCE, code=f"NW9{n:017d}", fetched_at=around, title=title, outlet=outlet)
         item.published, item.html = around.astimezone(BEIJING), body
         item.category_choice = choose_category(item, {})

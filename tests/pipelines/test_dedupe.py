@@ -6,15 +6,20 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from pipelines import dedupe
 from pipelines.dates import BEIJING
 from pipelines.dedupe import NearPolicy
-from pipelines.models import aliases, articles, near_duplicates
+from pipelines.fingerprint import band_keys, similarity
+from pipelines.models import aliases, article_bands, articles, near_duplicates
 from pipelines.store import StorePipeline
 from tests.pipelines.store_helpers import CODE, dump, make_item, open_store, rows
 
 SECOND = "NW202403050812345679"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pipelines" / "near_duplicates.json"
-NEAR = next(c for c in json.loads(FIXTURES.read_text(encoding="utf-8")) if c["near"])
+CASES = json.loads(FIXTURES.read_text(encoding="utf-8"))
+NEAR = next(c for c in CASES if c["near"])
 
 
 def near_pair() -> tuple[dict[str, str], dict[str, str]]:
@@ -103,3 +108,81 @@ def test_an_update_is_never_taken_for_a_duplicate(store: StorePipeline, database
     store.process_item(make_item(SECOND, body="<p>二</p>"))
     assert store.process_item(make_item(SECOND, body="<p>一</p>")).outcome == "updated"  # now equal to the first
     assert rows(database_url, aliases) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_every_fixture_pair_is_decided_as_labelled_through_the_index(case: dict, store: StorePipeline, database_url: str) -> None:
+    store.process_item(make_item(**case["a"]))
+    assert store.process_item(make_item(SECOND, **case["b"])).outcome == "new"
+    assert len(rows(database_url, near_duplicates)) == (1 if case["near"] else 0)
+
+
+def index_of(database_url: str) -> set[tuple[int, int]]:
+    return {(r["band_key"], r["article_id"]) for r in rows(database_url, article_bands)}
+
+
+def expected_index(database_url: str) -> set[tuple[int, int]]:
+    stored = rows(database_url, articles)
+    return {(key, r["id"]) for r in stored for key in band_keys(r["signature"] or b"", dedupe.day_of(r["published_at"]))}
+
+
+def test_the_band_index_follows_every_stored_signature(store: StorePipeline, database_url: str) -> None:
+    a, b = near_pair()
+    store.process_item(make_item(**a))
+    store.process_item(make_item(SECOND, **b))
+    store.process_item(make_item("NW202403050812345680", body="<p><img src='https://example.invalid/a.png'></p>"))  # the title alone
+    assert len(index_of(database_url)) == 3 * 32 and index_of(database_url) == expected_index(database_url)
+    assert store.process_item(make_item(SECOND, body="<p>完全不同的另一篇文章，讲的是别的事情。</p>")).outcome == "updated"
+    assert index_of(database_url) == expected_index(database_url)  # the old keys are gone, the new ones there
+    moved = make_item(SECOND, body="<p>完全不同的另一篇文章，讲的是别的事情。</p>", date=datetime(2024, 3, 9, 8, 0, tzinfo=BEIJING))
+    assert store.process_item(moved).outcome == "updated"
+    assert index_of(database_url) == expected_index(database_url)  # keyed by the new day
+
+
+def test_an_article_moved_to_another_day_is_found_there(store: StorePipeline, database_url: str) -> None:
+    a, b = near_pair()
+    store.process_item(make_item(**a, date=datetime(2024, 3, 1, 8, 0, tzinfo=BEIJING)))
+    store.process_item(make_item(**a, date=datetime(2024, 3, 9, 8, 0, tzinfo=BEIJING)))  # the source corrected its date
+    store.process_item(make_item(SECOND, **b, date=datetime(2024, 3, 10, 23, 0, tzinfo=BEIJING)))  # two UTC days later
+    assert len(rows(database_url, near_duplicates)) == 1
+
+
+def unrelated(n: int) -> str:
+    return "".join(f"<p>第{n}号公告：编号{n * 7919 + i}的项目于{i + 1}月完成验收，涉及金额{n * 31 + i * 17}万元。</p>" for i in range(4))
+
+
+def test_the_lookup_compares_only_articles_sharing_a_band(store: StorePipeline, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(40):  # same window, unrelated texts
+        store.process_item(make_item(f"NW2024030508{n:08d}", title=f"公告{n}", body=unrelated(n)))
+    a, b = near_pair()
+    store.process_item(make_item(**a))
+    compared: list[float] = []
+
+    def counting(x: bytes, y: bytes) -> float:
+        compared.append(similarity(x, y))
+        return compared[-1]
+
+    monkeypatch.setattr(dedupe, "similarity", counting)
+    store.process_item(make_item(SECOND, **b))
+    assert len(rows(database_url, near_duplicates)) == 1
+    assert 1 <= len(compared) <= 3, compared  # a scan of the window would compare all 41
+
+
+def test_a_threshold_below_the_index_scans_the_window(database_url: str, site: Path) -> None:
+    case = next(c for c in CASES if c["name"] == "two earnings reports of the same shape")
+    assert not set(band_keys(signature_of(case["a"]), 0)) & set(band_keys(signature_of(case["b"]), 0))  # the index alone would miss it
+    store = open_store(database_url, site, FINEWS_NEAR_SIMILARITY=0.2)
+    try:
+        store.process_item(make_item(**case["a"]))
+        store.process_item(make_item(SECOND, **case["b"]))
+    finally:
+        store.close_spider()
+    assert len(rows(database_url, near_duplicates)) == 1
+
+
+def signature_of(article: dict[str, str]) -> bytes:
+    from pipelines.fingerprint import signature
+    from pipelines.post import build_post
+
+    post = build_post(make_item(**article), category=make_item(**article).category_choice, share_link="", base_url="")
+    return signature(post.title, post.body)

@@ -14,8 +14,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from pipelines.db import make_engine, migrate
-from pipelines.fingerprint import signature, text_hash
-from pipelines.models import article_history, articles, metadata, near_duplicates, quarantine
+from pipelines.dedupe import day_of
+from pipelines.fingerprint import band_keys, signature, text_hash
+from pipelines.models import article_bands, article_history, articles, metadata, near_duplicates, quarantine
 from pipelines.post import Post, render_category_page, render_post
 from pipelines.projection import reconcile
 from pipelines.writer import content_hash
@@ -84,7 +85,7 @@ def test_a_new_database_is_created_by_migrating_and_matches_the_models(database_
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == [], diff
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
     engine.dispose()
 
 
@@ -104,6 +105,9 @@ def test_a_first_release_database_upgrades_in_place(database_url: str, site: Pat
         assert new["fetched_at"] == new["created_at"] == new["updated_at"] == datetime(2024, 3, 6, 1, 0, tzinfo=UTC)
         assert new["text_hash"] == text_hash(new["title"], new["body"])
         assert new["signature"] == signature(new["title"], new["body"])
+    indexed = {(r["band_key"], r["article_id"]) for r in rows(database_url, article_bands)}
+    expected = {(key, r["id"]) for r in after for key in band_keys(r["signature"], day_of(r["published_at"]))}
+    assert indexed == expected and len(indexed) == 32 * len(after)
     assert len(rows(database_url, metadata.tables["categories"])) == 2
     assert [q["code"] for q in rows(database_url, quarantine)] == ["NW202403050812345699"]
 
@@ -205,3 +209,13 @@ def test_the_dedupe_migrations_frozen_fingerprint_equals_the_live_one() -> None:
         assert migration._text_hash_v1(title, body) == text_hash(title, body), (title, body[:40])
         assert migration._signature_v1(title, body) == signature(title, body), (title, body[:40])
     assert {bool(signature(t, b)) for t, b in cases} == {True, False}  # both branches of the signature compared
+
+
+def test_the_band_migrations_frozen_keys_equal_the_live_ones() -> None:
+    migration = load_migration(Path(__file__).resolve().parents[2] / "pipelines" / "migrations" / "versions" / "0005_article_bands.py")
+    for title, _, _, _, body in FIRST_RELEASE_ARTICLES.values():
+        sig = signature(title, body)
+        assert migration._band_keys_v1(sig, 19_787) == band_keys(sig, 19_787)
+    for when in (datetime(2024, 3, 5, 23, 59, 59), datetime(2024, 3, 6, 0, 0)):  # naive UTC, as the column holds
+        assert migration._day_v1(when) == day_of(when.replace(tzinfo=UTC))
+    assert migration._band_keys_v1(b"", 1) == band_keys(b"", 1) == []
