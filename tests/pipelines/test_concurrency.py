@@ -72,7 +72,7 @@ def test_insert_ignore_waits_for_the_first_writer_and_yields(postgres_url: str) 
 
             def racer() -> None:
                 with engine.begin() as conn:
-                    second["inserted"] = insert_ignore(conn, articles, {**values, "title": "second"}, ["source", "code"])
+                    second["inserted"] = insert_ignore(conn, articles, {**values, "title": "second"}, ["source", "code"]) is not None
                     second["title"] = conn.execute(select(articles.c.title)).scalar_one()
 
             thread = threading.Thread(target=racer)
