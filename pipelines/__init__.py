@@ -1,7 +1,7 @@
 """Item pipelines, one module per stage, in this order (crawler/settings.py holds the numbers):
 
 100 validate  — an article needs a code, title, date and body; else quarantine
-200 clean     — BeautifulSoup scoping and unwrapping, then the nh3 allow-list, last
+200 clean     — lxml scoping and unwrapping, then the nh3 allow-list, last
 300 dates     — the raw date becomes an aware Beijing-time datetime
 400 post      — the post format of SPEC §6 (front matter, body, footer, category slug)
 800 store     — one database row per article, the post file, the category page

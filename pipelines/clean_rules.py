@@ -19,7 +19,7 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "th": {"colspan", "rowspan"},
 }
 URL_SCHEMES = frozenset({"http", "https"})
-# Removed together with their content by nh3 as well as by the BeautifulSoup stage.
+# Removed together with their content by nh3 as well as by the lxml stage before it.
 CLEAN_CONTENT_TAGS = frozenset({
     "script", "style", "noscript", "iframe", "object", "embed", "template", "svg", "math",
     "textarea", "select", "title", "xmp", "noembed", "noframes", "plaintext",
@@ -76,9 +76,10 @@ TEXT_HOLDERS = P_LIKE | frozenset({"li", "td", "th", "figcaption", "blockquote"}
 KEEP_EMPTY = frozenset({"br", "img", "td", "th", "tr", "thead", "tbody"})
 
 # --- work budget ---------------------------------------------------------------------
-# bs4 finds a node's index by scanning its siblings, and some of its steps recurse, so a
-# hostile body (50 000 nested tags, 50 000 siblings) would take minutes or overflow the
-# stack.  Real bodies nest about a dozen levels and hold a few thousand nodes.
+# The passes are Python loops over the tree, and several look at each element's subtree,
+# so a hostile body (50 000 siblings) would take seconds; lxml's parser drops what lies
+# deeper than about 255 levels, so MAX_DEPTH must stay below that for such a body to be
+# refused rather than cut.  Real bodies nest about a dozen levels and hold a few thousand nodes.
 MAX_DEPTH = 100
 MAX_CHILDREN = 5_000  # of any one element
 MAX_NODES = 100_000  # tags and strings

@@ -226,7 +226,7 @@ def test_xss_vectors_do_not_survive(vector: str, context: str) -> None:
     ],
 )
 def test_sanitizer_configuration(html: str, expected: str) -> None:
-    """The nh3 settings themselves, without the BeautifulSoup stage in front."""
+    """The nh3 settings themselves, without the lxml stage in front."""
     assert _CLEANER.clean(html) == expected
 
 
