@@ -30,7 +30,9 @@ from sqlalchemy import Connection, and_, func, select
 
 from crawler.config import CRAWL_DEFAULTS, parse_duration
 from pipelines.models import backlog, list_walks
-from pipelines.records import insert_ignore
+from pipelines.records import by_code, code_key, insert_ignore
+
+_SETTLE = backlog.delete().where(by_code(backlog))  # run once per stored article: built once
 
 # settings.yaml's crawl.max_attempts and crawl.backoff (after the first failure;
 # BACKOFF_FACTOR times longer after each further one).
@@ -123,7 +125,7 @@ def record_failure(
 
 def settle(conn: Connection, source: str, code: str) -> None:
     """The article is stored or quarantined: nothing is owed for it any more."""
-    conn.execute(backlog.delete().where((backlog.c.source == source) & (backlog.c.code == code)))
+    conn.execute(_SETTLE, code_key(source, code))
 
 
 def troubled(conn: Connection) -> list[Any]:

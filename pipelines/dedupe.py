@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from crawler.config import DEDUPE_DEFAULTS
 from pipelines.fingerprint import band_keys, similarity
@@ -32,9 +32,19 @@ from pipelines.models import article_bands, articles
 INDEXED_FROM = 0.5  # the lowest min_similarity the band index serves
 _CHUNK = 500  # candidate ids per query: far below every driver's limit on bound parameters
 _EPOCH = date(1970, 1, 1)
-# What the comparison reads of each candidate: the window and the source are checked on these
-# in Python (see _indexed), the winner's code and post path are read once.
-_COMPARED = (articles.c.id, articles.c.source, articles.c.code, articles.c.published_at, articles.c.signature)
+# What the comparison reads of each candidate: the window and the source are checked on these in Python (see _indexed).
+_COMPARED = (articles.c.id, articles.c.source, articles.c.code, articles.c.published_at, articles.c.signature, articles.c.post_path)
+# The statements of every new article's lookup, built once (building them cost more than running them).
+_EXACT = (
+    select(articles.c.id, articles.c.code, articles.c.post_path)
+    .where((articles.c.source == bindparam("source")) & (articles.c.code != bindparam("code"))
+           & (articles.c.text_hash == bindparam("text_hash")))
+    .order_by(articles.c.id)
+    .limit(1)
+)
+_SHARING = select(article_bands.c.article_id).where(article_bands.c.band_key.in_(bindparam("keys", expanding=True)))
+_CANDIDATES = select(*_COMPARED).where(articles.c.id.in_(bindparam("ids", expanding=True)))
+_BANDS = article_bands.insert()
 
 
 @dataclass(frozen=True)
@@ -61,13 +71,7 @@ def find_match(
     conn: Connection, *, source: str, code: str, text_hash: str, signature: bytes, published: datetime, policy: NearPolicy
 ) -> Match | None:
     """The article *code*'s content duplicates (exact first, else the nearest), or None."""
-    others = (articles.c.source == source) & (articles.c.code != code)
-    exact = conn.execute(
-        select(articles.c.id, articles.c.code, articles.c.post_path)
-        .where(others & (articles.c.text_hash == text_hash))
-        .order_by(articles.c.id)
-        .limit(1)
-    ).first()
+    exact = conn.execute(_EXACT, {"source": source, "code": code, "text_hash": text_hash}).first()
     if exact is not None:
         return Match(exact.id, exact.code, exact.post_path, "duplicate", 1.0)
     if not signature:
@@ -77,20 +81,19 @@ def find_match(
     if policy.min_similarity >= INDEXED_FROM:
         nearby = _indexed(conn, signature, low, high)
     else:
+        others = (articles.c.source == source) & (articles.c.code != code)
         nearby = conn.execute(
             select(*_COMPARED).where(others & articles.c.published_at.between(low, high) & articles.c.signature.is_not(None))
         ).all()
-    best_id, best_score = 0, -1.0  # the score as a Match keeps it, rounded
+    best: Row[Any] | None = None
+    best_score = -1.0  # the score as a Match keeps it, rounded
     for row in nearby:
         if row.source != source or row.code == code or not low <= row.published_at <= high or not row.signature:
             continue
         score = similarity(signature, row.signature)
-        if score >= policy.min_similarity and (score, -row.id) > (best_score, -best_id):
-            best_id, best_score = row.id, round(score, 4)
-    if not best_id:
-        return None
-    row = conn.execute(select(articles.c.code, articles.c.post_path).where(articles.c.id == best_id)).one()
-    return Match(best_id, row.code, row.post_path, "near", best_score)
+        if score >= policy.min_similarity and (best is None or (score, -row.id) > (best_score, -best.id)):
+            best, best_score = row, round(score, 4)
+    return None if best is None else Match(best.id, best.code, best.post_path, "near", best_score)
 
 
 def _indexed(conn: Connection, signature: bytes, low: datetime, high: datetime) -> list[Row[Any]]:
@@ -100,11 +103,11 @@ def _indexed(conn: Connection, signature: bytes, low: datetime, high: datetime) 
     choose to walk the window through ``ix_articles_published_at`` instead.
     """
     keys = [key for day in range(day_of(low), day_of(high) + 1) for key in band_keys(signature, day)]
-    sharing: Iterable[int] = conn.execute(select(article_bands.c.article_id).where(article_bands.c.band_key.in_(keys))).scalars()
+    sharing: Iterable[int] = conn.execute(_SHARING, {"keys": keys}).scalars()
     ids: list[int] = sorted(set(sharing))
     found: list[Row[Any]] = []
     for start in range(0, len(ids), _CHUNK):
-        found += conn.execute(select(*_COMPARED).where(articles.c.id.in_(ids[start : start + _CHUNK]))).all()
+        found += conn.execute(_CANDIDATES, {"ids": ids[start : start + _CHUNK]}).all()
     return found
 
 
@@ -129,4 +132,4 @@ def index_signature(
             )
         )
     if fresh - stale:
-        conn.execute(article_bands.insert(), [{"band_key": key, "article_id": article_id} for key in sorted(fresh - stale)])
+        conn.execute(_BANDS, [{"band_key": key, "article_id": article_id} for key in sorted(fresh - stale)])

@@ -16,10 +16,11 @@ from corrupting each other or failing with an IntegrityError:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, text
+from sqlalchemy import ColumnElement, Connection, Row, Table, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 WRITER_LOCK = 0x66696E657773  # "finews": the advisory lock key every finews writer takes
@@ -36,7 +37,24 @@ def insert_ignore(conn: Connection, table: Table, values: Mapping[str, Any], uni
 
     Returns the new row's primary key (a row, so truthy) when inserted, None when not.
     """
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+    return conn.execute(_insert_ignoring(conn.dialect.name, table, tuple(unique)), dict(values)).first()
+
+
+@functools.cache
+def _insert_ignoring(dialect_name: str, table: Table, unique: tuple[str, ...]) -> Any:
+    # Built once per table: constructing the statement at each call cost more than running it.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(unique))
     # RETURNING, not rowcount: with RETURNING in play drivers report rowcount -1.
-    return conn.execute(statement.returning(*table.primary_key.columns)).first()
+    return statement.returning(*table.primary_key.columns)
+
+
+@functools.cache
+def by_code(table: Table) -> ColumnElement[bool]:
+    """``source = :key_source AND code = :key_code`` for *table*, built once; see :func:`code_key`."""
+    return (table.c.source == bindparam("key_source")) & (table.c.code == bindparam("key_code"))
+
+
+def code_key(source: str, code: str) -> dict[str, str]:
+    """The parameters of :func:`by_code`."""
+    return {"key_source": source, "key_code": code}

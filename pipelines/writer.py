@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from crawler.items import ArticleItem, Outcome
 from pipelines import backlog
@@ -27,13 +27,19 @@ from pipelines.dedupe import Match, NearPolicy, find_match, index_signature
 from pipelines.fingerprint import signature, text_hash
 from pipelines.models import VERSION_FIELDS, aliases, article_history, articles, categories, near_duplicates, quarantine
 from pipelines.post import CategoryChoice, Post, render_category_page, render_post
-from pipelines.records import insert_ignore
+from pipelines.records import by_code, code_key, insert_ignore
 from pipelines.site import FileChanges, Site
 
 if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+# The statements every stored article runs, built once (building them cost more than running them).
+_CURRENT = select(articles).where(by_code(articles)).with_for_update()
+_CATEGORY = select(categories).where(categories.c.slug == bindparam("slug"))
+_DROP_ALIAS = aliases.delete().where(by_code(aliases))
+_DROP_QUARANTINE = quarantine.delete().where(by_code(quarantine))
 
 
 def utcnow() -> datetime:
@@ -57,14 +63,14 @@ def resolve_category(conn: Connection, choice: CategoryChoice) -> tuple[str, str
     wanted, outlet = choice.slug, choice.outlet
     candidates = [wanted] if choice.fixed else [wanted] + [f"{wanted}{n}" for n in range(2, 100)]
     for slug in candidates:
-        row = conn.execute(select(categories).where(categories.c.slug == slug)).first()
+        row = conn.execute(_CATEGORY, {"slug": slug}).first()
         if row is None:
             values = {"slug": slug, "title": choice.title, "outlet": None if choice.fixed else outlet, "created_at": utcnow()}
             if insert_ignore(conn, categories, values, ["slug"]):
                 if slug != wanted:
                     logger.warning("outlet %r: slug %r belongs to another outlet, using %r", outlet, wanted, slug)
                 return slug, choice.title, True
-            row = conn.execute(select(categories).where(categories.c.slug == slug)).one()  # another writer won
+            row = conn.execute(_CATEGORY, {"slug": slug}).one()  # another writer won
         if choice.fixed or row.outlet == outlet:
             return slug, row.title, False
     raise DropItem(f"no free category slug for outlet {outlet!r}")
@@ -84,7 +90,7 @@ class ArticleWriter:
         """
         assert item.post is not None
         key = (articles.c.source == item.source) & (articles.c.code == item.code)
-        current = conn.execute(select(articles).where(key).with_for_update()).first()
+        current = conn.execute(_CURRENT, code_key(item.source, item.code)).first()
         if current is None:
             keys = content_keys(item.post)
             match = find_match(
@@ -105,10 +111,10 @@ class ArticleWriter:
                 files.write(target, render_post(post))
                 if match is not None:
                     self.record_near(conn, item, inserted.id, match)
-                conn.execute(aliases.delete().where((aliases.c.source == item.source) & (aliases.c.code == item.code)))
+                conn.execute(_DROP_ALIAS, code_key(item.source, item.code))
                 self.settle(conn, item)
                 return "new", target
-            current = conn.execute(select(articles).where(key).with_for_update()).one()  # another writer won
+            current = conn.execute(_CURRENT, code_key(item.source, item.code)).one()  # another writer won
         post, values = self.place(conn, item, files)
         target = self.site.post_file(post.path)
         changed = current.content_hash != values["content_hash"]
@@ -173,7 +179,7 @@ class ArticleWriter:
 
     def settle(self, conn: Connection, item: ArticleItem) -> None:
         """The article is stored: it is neither quarantined nor owed any more."""
-        conn.execute(quarantine.delete().where((quarantine.c.source == item.source) & (quarantine.c.code == item.code)))
+        conn.execute(_DROP_QUARANTINE, code_key(item.source, item.code))
         backlog.settle(conn, item.source, item.code)
 
 

@@ -6,7 +6,7 @@ because these machines are noisy.  Nothing here asserts a speed.  The keys:
 
 - ``pipeline_articles_per_s``: the five stages alone (store included, batched as in
   a crawl), over the N replay articles' content-API bodies; ``lxml_parse_docs_per_s``:
-  ``lxml.html`` parsing the same bodies, the yardstick;
+  ``lxml.html`` parsing the same bodies (median of 7 passes), the yardstick;
 - ``e2e_pages_per_s``: pages (list and article requests) per second of a whole
   ``finews crawl`` of N articles, process start-up included; ``scrapy_fetch_pages_per_s``:
   a plain Scrapy spider fetching the same URLs with the same settings, no pipelines;
