@@ -62,6 +62,14 @@ REDIRECT_MAX_TIMES = 3
 # Scrapy's default jitter (0.5) would space them anywhere from 0.5 to 1.5 times the delay.
 DOWNLOAD_DELAY_JITTER = 0
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Scrapy runs each response's output through this many tasks, created afresh per response: an
+# article page yields one item, and 100 tasks per page cost more than parsing it.  The store still
+# batches items across responses, which Scrapy handles concurrently.
+CONCURRENT_ITEMS = 8
+# Scrapy re-reads and re-parses a generator callback's source at every call to warn about a
+# `return value` in it (a bound method misses its cache); tests/crawler/test_spider_callbacks.py
+# checks the spiders' callbacks once instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
