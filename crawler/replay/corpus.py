@@ -3,12 +3,13 @@
 Data only.  Every company here is fictional (the stock codes only give the markup a
 realistic shape); boards, data keywords and outlets are real names, because readers of
 the replay's pages expect them.  Template slots: ``{co}``/``{co2}`` stock mentions,
-``{board}`` a board mention, ``{kw}`` a data keyword; ``{co_name}``, ``{co2_name}``,
+``{board}`` a board mention, ``{kw}`` a data keyword, ``{peers}`` three to six more stock
+mentions joined by 、; ``{co_name}``, ``{co2_name}``,
 ``{board_name}``, ``{kw_name}`` the same names as plain text; ``{product}``, ``{city}``,
 ``{period}``, ``{year}``, ``{md}`` (the article's day) and ``{month}`` (the month before
 it); numbers drawn anew at each use: ``{pct}``, ``{chg}`` (a day's move), ``{ipct}`` (an
 index move), ``{pe}``, ``{few}``, ``{turnover}``, ``{amt}``, ``{small}``, ``{int}``, ``{price}``,
-``{index}``, and the words ``{move}``, ``{move_title}``.
+``{index}``, and the words ``{move}``, ``{move_title}``, ``{credit}`` (an image credit).
 """
 
 from __future__ import annotations
@@ -37,7 +38,17 @@ COMPANIES: tuple[tuple[str, str, str, int], ...] = (
     ("极光云", "105", "AURC", 9),
     ("青川酒业", "0", "000869", 4),
     ("卓越锂能", "0", "300919", 1),
+    ("港联医疗", "116", "01873", 5),
+    ("海晟电池", "116", "09926", 1),
+    ("沐阳乳业", "1", "600897", 11),
+    ("国拓物流", "1", "603128", 10),
+    ("润泽光伏", "0", "300827", 12),
+    ("启明汽车", "116", "02931", 8),
+    ("合信芯片", "1", "688702", 0),
+    ("丰禾保险", "116", "01336", 13),
 )
+# Listed as a stock's "peers" in a paragraph naming several companies at once.
+PEER_COUNT = (3, 6)  # fewest and most companies in one such list
 
 # (board name, board id, product words for the industry)
 BOARDS: tuple[tuple[str, str, str], ...] = (
@@ -73,15 +84,17 @@ KEYWORDS: tuple[tuple[str, str, str], ...] = (
 
 OUTLETS: tuple[str, ...] = (
     "证券时报", "中国证券报", "上海证券报", "证券日报", "经济参考报", "科技日报", "第一财经",
-    "财联社", "新华社", "中国基金报", "每日经济新闻", "21世纪经济报道", "界面新闻",
+    "财联社", "新华社", "中国基金报", "每日经济新闻", "21世纪经济报道", "界面新闻", "中国银行保险报",
 )
 
-# The keyword linker links these words even inside the outlet line.
-OUTLET_KEYWORDS: dict[str, tuple[str, str]] = {
-    "证券时报": ("证券", "1"),
-    "中国证券报": ("证券", "1"),
-    "经济参考报": ("经济", "9"),
+# The linker links these board names even inside the outlet line (证券 in 证券时报), as the
+# board's first mention: outlet -> index in BOARDS.
+OUTLET_BOARDS: dict[str, int] = {
+    "证券时报": 3, "中国证券报": 3, "上海证券报": 3, "证券日报": 3, "中国银行保险报": 2,
 }
+
+# Who an image caption credits (the source writes "图片来源：X" under a picture).
+IMAGE_CREDITS: tuple[str, ...] = ("视觉中国", "东方IC", "新华社", "受访者供图", "企业供图", "摄图网", "IC photo")
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN_NAMES: tuple[str, ...] = (

@@ -15,9 +15,20 @@ seeded with ``"finews-replay:{seed}:{i}"``.  Variants by generation index ``i`` 
   style repeats the body in ``text`` too when ``i % 6 == 5``;
 * current layout shows the outlet bare (no "来源：") when ``i % 4 == 3``; ``div.zwothers``
   (原标题) when ``i % 4 == 2``;
-* content style: one image (lazy, ``data-src`` only, when ``i % 4 == 3``; two images when
-  ``i % 8 == 7``), one K-line block; outlet 证券时报 when ``i % 10 == 1`` and 经济参考报 when
-  ``i % 10 == 5``, whose names the keyword linker splits in the outlet line;
+* body shapes (SPEC 5.1, like the real bodies): one line, with no hidden spacer or K-line
+  block when ``i % 5 == 3`` (content style then joins its paragraphs with ``"\\n "`` when
+  ``i % 10 == 3``), two K-line blocks (the second company's too, when it is an A or H share)
+  when ``i % 5 == 1``, else one, each after a spacer and all before the text; text style in
+  the seed's shape (stray ``<p><p align="center"></p>``, one ``<p>`` per line, no K-line)
+  when ``i % 6 == 0``; the lead paragraph ends in ``<br />`` when ``i % 3 == 0``;
+* content style: images when ``i % 3 != 2`` (two when ``i % 8 == 7``), each with a caption
+  crediting its 图片来源; article pages load them lazily (``data-src`` only) when
+  ``i % 4 == 3``, the content API never does; outlet 证券时报 when ``i % 10 == 1`` and
+  中国证券报 when ``i % 10 == 5``, whose 证券 the linker links as a board in the outlet line;
+* every article names a data keyword, a board and five to eight companies (two of them
+  twice); Hong Kong stocks link as ``Info.116.…`` without a quote span;
+* lists show an empty showtime when ``i % 40`` is 11 or 23 and an empty title when it is 17
+  or 23 (``blank_in_lists``); the article keeps its own in the content API and page;
 * dates from 2024-01-02 07:05:13 onwards, 4–12 h apart for the first 1000 articles and
   1–3 min apart after (100 000 articles end in 2025); article 4 at 23:30:00 and article 9
   at 00:05:41 Beijing time; seconds are zero when ``i % 13 == 7``, otherwise 1–59.
@@ -58,6 +69,7 @@ NUMBER_SLOTS: dict[str, Callable[[random.Random], str]] = {
     "index": lambda rng: f"{rng.uniform(2850, 3450):.2f}",
     "move": lambda rng: rng.choice(corpus.MOVES),
     "move_title": lambda rng: rng.choice(("集体收涨", "集体收跌", "涨跌不一", "震荡整理")),
+    "credit": lambda rng: rng.choice(corpus.IMAGE_CREDITS),
 }
 
 
@@ -76,6 +88,7 @@ class GeneratedArticle:
     style: str  # "text" | "content"
     layout: str  # "current" | "legacy"
     pages: int
+    blank_in_lists: tuple[str, ...] = ()  # list fields shown empty: "title", "showtime"
 
 
 @dataclass(frozen=True)
@@ -98,7 +111,8 @@ class Block:
     kind: str
     parts: tuple[Part, ...] = ()
     src: str = ""
-    lazy: bool = False
+    lazy: bool = False  # article pages load the image lazily (data-src only)
+    br: bool = False  # the paragraph ends in a stray <br />, as some of the source's do
 
     @property
     def text(self) -> str:
@@ -119,7 +133,8 @@ class Story:
     lower_keys: bool  # the API spells title/date (and a few more) in lower case
     both_keys: bool  # the API repeats the body in `text` and `content`
     bare_outlet: bool  # the current layout shows the outlet without "来源："
-    outlet_keyword: tuple[str, str] | None  # (word, Info id) linked inside the outlet line
+    outlet_board: Mention | None  # board the linker links inside the outlet line (证券 in 证券时报)
+    shape: str  # API body: "line" (one line, K-line blocks first) | "seed" (text style as the seed) | "joined"
     original_title: str | None  # shown as div.zwothers "原标题：…"
     editor: str
     board_name: str
@@ -136,15 +151,21 @@ def blocks_from_paragraphs(paragraphs: tuple[str, ...], outlet: str) -> tuple[Bl
     return tuple(blocks)
 
 
+KLINE_MARKETS = ("0", "1", "116")  # A and H shares get K-line charts
+
+
 def _mention_stock(index: int) -> Mention:
     name, market, code, _ = corpus.COMPANIES[index]
-    if market == "116":
-        href = f"http://quote.eastmoney.com/hk/{code}.html"
-    elif market in ("105", "106"):
-        href = f"http://quote.eastmoney.com/us/{code}.html"
-    else:
-        href = f"http://quote.eastmoney.com/unify/r/{market}.{code}"
-    return Mention("stock", name, f"{market}.{code}", href)
+    return Mention("stock", name, f"{market}.{code}", f"http://quote.eastmoney.com/unify/r/{market}.{code}")
+
+
+def _mention_board(index: int) -> Mention:
+    name, ref, _ = corpus.BOARDS[index]
+    return Mention("board", name, ref, f"http://quote.eastmoney.com/unify/r/{ref}")
+
+
+def _blank_in_lists(i: int) -> tuple[str, ...]:
+    return {11: ("showtime",), 17: ("title",), 23: ("title", "showtime")}.get(i % 40, ())
 
 
 class ArticleFactory:
@@ -185,10 +206,13 @@ class _Writer:
         self.topic = topics.TOPICS[names[(i + i // 7 + seed) % len(names)]]
         first = rng.randrange(len(corpus.COMPANIES))
         second = (first + 1 + rng.randrange(len(corpus.COMPANIES) - 1)) % len(corpus.COMPANIES)
-        board_name, board_ref, self.product = corpus.BOARDS[corpus.COMPANIES[first][3]]
+        others = [n for n in range(len(corpus.COMPANIES)) if n not in (first, second)]
+        peers = rng.sample(others, rng.randint(*corpus.PEER_COUNT))
+        self.product = corpus.BOARDS[corpus.COMPANIES[first][3]][2]
         kw_name, kw_ref, kw_href = rng.choice(corpus.KEYWORDS)
         self.co, self.co2 = _mention_stock(first), _mention_stock(second)
-        self.board = Mention("board", board_name, board_ref, f"http://quote.eastmoney.com/bk/{board_ref}.html")
+        self.peers: tuple[Part, ...] = tuple(p for n in peers for p in ("、", _mention_stock(n)))[1:]
+        self.board = _mention_board(corpus.COMPANIES[first][3])
         self.kw = Mention("info", kw_name, kw_ref, kw_href)
         self.city = rng.choice(corpus.CITIES)
         self.period = rng.choice(corpus.PERIODS)
@@ -196,8 +220,8 @@ class _Writer:
     def fill(self, template: str) -> tuple[Part, ...]:
         """The template's parts: plain text, with mentions where it names them."""
         rng, when = self.rng, self.when
-        values: dict[str, Part] = {
-            "co": self.co, "co2": self.co2, "board": self.board, "kw": self.kw,
+        values: dict[str, Part | tuple[Part, ...]] = {
+            "co": self.co, "co2": self.co2, "board": self.board, "kw": self.kw, "peers": self.peers,
             "co_name": self.co.name, "co2_name": self.co2.name, "board_name": self.board.name,
             "kw_name": self.kw.name, "product": self.product, "city": self.city, "period": self.period,
             "year": str(when.year), "month": str((when.month - 2) % 12 + 1), "md": f"{when.month}月{when.day}日",
@@ -206,15 +230,16 @@ class _Writer:
         parts: list[Part] = []
         for n, piece in enumerate(re.split(r"\{(\w+)\}", template)):
             if n % 2 == 0:
-                value: Part = piece
+                value: Part | tuple[Part, ...] = piece
             elif piece in values:
                 value = values[piece]
             else:
                 value = self._number(piece, rng)
-            if isinstance(value, str) and parts and isinstance(parts[-1], str):
-                parts[-1] += value
-            elif value != "":
-                parts.append(value)
+            for part in value if isinstance(value, tuple) else (value,):
+                if isinstance(part, str) and parts and isinstance(parts[-1], str):
+                    parts[-1] += part
+                elif part != "":
+                    parts.append(part)
         return tuple(parts)
 
     @staticmethod
@@ -232,25 +257,33 @@ class _Writer:
         i, rng = self.i, self.rng
         titles, leads, bodies, headings = self.topic
         style = "content" if i % 2 else "text"
-        outlet = {1: "证券时报", 5: "经济参考报"}.get(i % 10) or rng.choice(corpus.OUTLETS)
+        outlet = {1: "证券时报", 5: "中国证券报"}.get(i % 10) or rng.choice(corpus.OUTLETS)
         title = self.plain(rng.choice(titles))
         original = self.plain(rng.choice([t for t in titles if t != title] or titles)) if i % 4 == 2 else None
-        count = rng.randint(3, len(bodies))
+        # text style runs longer: without links its bodies would be smaller than the source's
+        count = rng.randint(5, len(bodies)) if style == "content" else len(bodies) - rng.randint(0, 1)
         picked = [bodies[n] for n in sorted(rng.sample(range(len(bodies)), count))]
         texts = [rng.choice(leads), *picked]
-        texts.insert(min(2, len(texts)), rng.choice(topics.KEYWORD_SENTENCES))
+        extra = 1 if style == "content" else 2
+        for where, sentence in zip((2, 4, 7, 9), rng.sample(topics.KEYWORD_SENTENCES, extra)
+                                   + rng.sample(topics.PEER_SENTENCES, extra), strict=False):
+            texts.insert(min(where, len(texts)), sentence)
         texts.append(topics.CLOSING)
         blocks = [Block("p", self.fill(t)) for t in texts]
+        blocks[0] = replace(blocks[0], br=i % 3 == 0)
         for n, where in enumerate((2, 5)[: 1 + (len(blocks) >= 6)]):
             blocks.insert(where + n, Block("h", self.fill(headings[(i + n) % len(headings)])))
-        if style == "content":
-            first = next(n for n, b in enumerate(blocks) if self.co in b.parts)
-            blocks.insert(first + 1, Block("kline", (self.co,)))
+        if style == "content" and i % 3 != 2:
             for n in range(1 + (i % 8 == 7)):
-                src = f"https://dfscdn.dfcfw.com/download/D{rng.randrange(10**22, 10**23)}.jpg"
+                size = rng.choice(((1200, 800), (1080, 720), (690, 460), (640, 427)))
+                src = (f"https://np-newspic.dfcfw.com/download/D{rng.randrange(10**22, 10**23)}"
+                       f"_w{size[0]}h{size[1]}.jpg")
                 at = min(len(blocks), 3 + 3 * n)
                 blocks[at:at] = [Block("img", src=src, lazy=i % 4 == 3),
                                  Block("caption", self.fill(rng.choice(topics.CAPTIONS)))]
+        shape = "seed" if style == "text" and i % 6 == 0 else "joined" if style == "content" and i % 10 == 3 else "line"
+        if shape != "seed":
+            blocks[0:0] = [Block("kline", (m,)) for m in self._kline_stocks()]
         blocks.append(Block("media", (f"（文章来源：{outlet}）",)))
         authors = self._authors()
         pages = {2: 2, 6: 3}.get(i % 8, 1)
@@ -258,14 +291,21 @@ class _Writer:
             code=f"NW{self._id()}", id=self._id(), title=title, date=self.when.strftime(DATE_FORMAT),
             outlet=outlet, authors=authors, paragraphs=tuple(b.text for b in blocks if b.visible),
             api={2: "partial", 6: "missing"}.get(i % 7, "full"), style=style,
-            layout="legacy" if i % 3 == 1 else "current", pages=pages,
+            layout="legacy" if i % 3 == 1 else "current", pages=pages, blank_in_lists=_blank_in_lists(i),
         )
+        board = corpus.OUTLET_BOARDS.get(outlet)
         return Story(
             article=article, blocks=tuple(blocks), seq=i, lower_keys=i % 5 == 4,
             both_keys=style == "content" and i % 6 == 5, bare_outlet=i % 4 == 3,
-            outlet_keyword=corpus.OUTLET_KEYWORDS.get(outlet) if style == "content" else None,
-            original_title=original, editor=f"DF{rng.randint(100, 999)}", board_name=self.board.name,
+            outlet_board=_mention_board(board) if board is not None and style == "content" else None,
+            shape=shape, original_title=original, editor=f"DF{rng.randint(100, 999)}", board_name=self.board.name,
         )
+
+    def _kline_stocks(self) -> list[Mention]:
+        """The stocks whose K-line blocks open the body: none, one or two (SPEC 5.1)."""
+        wanted = 0 if self.i % 5 == 3 else 2 if self.i % 5 == 1 else 1
+        charted = [m for m in (self.co, self.co2) if m.ref.split(".", 1)[0] in KLINE_MARKETS]
+        return charted[:wanted]
 
     def _authors(self) -> tuple[str, ...]:
         wanted = 1 if self.i % 3 == 0 else 2 if self.i % 5 == 1 else 0

@@ -1,38 +1,37 @@
 """Eastmoney markup for the replay: body HTML in both API styles, the API JSON, the share shell.
 
-Conventions (SPEC 5.1):
+Body shapes (SPEC 5.1; ``Story.shape``, chosen in :mod:`crawler.replay.generator`):
 
-* *text style*: ``<p><p align="center"></p>`` first, then one ``<p>`` per line joined by
-  ``"\\n "``, paragraphs indented with U+3000 U+3000, headings ``<p><strong>…</strong></p>``,
-  and ``<p class="em_media">（文章来源：X）</p>`` glued to the last line — the seed's shape.
-* *content style*: one line; a hidden spacer ``<p style="display:none;">&nbsp;</p>`` first;
-  a K-line block after the first paragraph naming the main stock; a stock's first mention
-  is a ``span#stock_<ref>`` link plus an empty ``span#quote_<ref>``, later ones
-  ``span.em_stock_key_common``; the first mention of a board is ``span#bk_<ref>``, of a data
-  keyword ``span#Info.<id>`` (later mentions plain); images ``<center><img …></center>``
-  (lazy ones carry only ``data-src``) followed by a centred caption paragraph; for some
-  outlets the keyword linker splits the outlet name in the ``em_media`` line.
+* ``line``: one line; K-line blocks, each after the hidden spacer, first (when the article
+  has any), then one ``<p>`` per paragraph indented with U+3000 U+3000, headings
+  ``<p><strong>…</strong></p>``, images ``<center><img … width="552" /></center>`` and their
+  centred 图片来源 caption, and ``<p class="em_media">（文章来源：X）</p>`` last — the shape of
+  the real ``content`` bodies and of the real ``text`` bodies of list type 45;
+* ``joined``: the same without K-line blocks, paragraphs joined by ``"\\n "`` (a real
+  ``content`` shape too);
+* ``seed``: ``<p><p align="center"></p>`` first, then one ``<p>`` per line joined by
+  ``"\\n "``, the outlet line glued to the last one — the seed's ``text`` body.
+
+Content style runs the linker over the text (:mod:`crawler.replay.linker`; the outlet line
+too, when a board name is part of the outlet); text style carries no links.  Article pages
+(:mod:`crawler.replay.pages`) render the same blocks through :func:`block_html` with
+``page=True``: there, lazy images carry only ``data-src``, which no API body does.
 """
 
 from __future__ import annotations
 
 import json
-from html import escape
 from typing import Any
 
-from crawler.replay.generator import Block, Mention, Part, Story
+from crawler.replay.generator import Block, Part, Story
+from crawler.replay.linker import attr, esc, kline, mention
 
 INDENT = "\u3000\u3000"
-SPACER = '<p style="display:none;">&nbsp;</p>'
-KLINE_TOKEN = "44c9d251add88e27b65ed86506f6e5da"
+IMAGE_STYLE = "border:#d1d1d1 1px solid;padding:3px;margin:5px 0;"
 
-
-def esc(text: str) -> str:
-    return escape(text, quote=False)
-
-
-def attr(text: str) -> str:
-    return escape(text, quote=True)
+# attr and esc are the linker's, re-exported for the pages and the server's index
+__all__ = ["SHARE_SHELL", "api_json", "api_payload", "attr", "block_html", "body", "dump_json", "esc", "media_line",
+           "render_parts", "seed_body"]
 
 
 def render_parts(parts: tuple[Part, ...], seen: set[str] | None) -> str:
@@ -44,68 +43,47 @@ def render_parts(parts: tuple[Part, ...], seen: set[str] | None) -> str:
         elif seen is None:
             out.append(esc(part.name))
         else:
-            out.append(_mention(part, seen))
+            out.append(mention(part, seen))
     return "".join(out)
 
 
-def _mention(m: Mention, seen: set[str]) -> str:
-    first = m.ref not in seen
-    seen.add(m.ref)
-    name, data_code = esc(m.name), m.ref.replace(".", ",", 1)
-    if m.kind == "stock" and first:
-        return (f'<span id="stock_{m.ref}"><a href="{attr(m.href)}" class="keytip" data-code="{data_code}">'
-                f'{name}</a></span><span id="quote_{m.ref}"></span>')
-    if m.kind == "stock":
-        return f'<span class="em_stock_key_common" data-code="{data_code}">{name}</span>'
-    if not first:
-        return name
-    if m.kind == "board":
-        return f'<span id="bk_{m.ref}"><a class="keytip" href="{attr(m.href)}">{name}</a></span>'
-    return f'<span id="Info.{m.ref}"><a class="infokey" href="{attr(m.href)}" target="_blank">{name}</a></span>'
-
-
-def media_line(story: Story, *, linked: bool) -> str:
-    """The ``p.em_media`` outlet line, the outlet split by the keyword linker when *linked*."""
+def media_line(story: Story, seen: set[str] | None) -> str:
+    """The ``p.em_media`` outlet line; with *seen*, a board name in the outlet is linked
+    at its first mention, splitting the name as the source's linker does."""
     outlet = story.article.outlet
+    board = story.outlet_board
     text = esc(outlet)
-    if linked and story.outlet_keyword and story.outlet_keyword[0] in outlet:
-        word, info = story.outlet_keyword
-        link = (f'<span id="Info.{info}"><a class="infokey" href="http://data.eastmoney.com/" '
-                f'target="_blank">{esc(word)}</a></span>')
-        text = esc(outlet).replace(esc(word), link, 1)
+    if seen is not None and board is not None and board.name in outlet and board.ref not in seen:
+        text = esc(outlet).replace(esc(board.name), mention(board, seen), 1)
     return f'<p class="em_media">（文章来源：{text}）</p>'
 
 
-def block_html(block: Block, story: Story, seen: set[str] | None) -> str:
-    """One block as rich HTML (links when *seen* is given) — used by content style and pages."""
+def block_html(block: Block, story: Story, seen: set[str] | None, *, page: bool = False) -> str:
+    """One block as HTML, linked when *seen* is given; *page*: as an article page shows it."""
     if block.kind == "p":
-        return f"<p>{INDENT}{render_parts(block.parts, seen)}</p>"
+        return f"<p>{INDENT}{render_parts(block.parts, seen)}{'<br />' if block.br else ''}</p>"
     if block.kind == "h":
         return f"<p><strong>{esc(block.text)}</strong></p>"
     if block.kind == "caption":
         return f'<p style="text-align:center;">{esc(block.text)}</p>'
     if block.kind == "media":
         if block.text == f"（文章来源：{story.article.outlet}）":
-            return media_line(story, linked=seen is not None)
+            return media_line(story, seen)
         return f'<p class="em_media">{esc(block.text)}</p>'
     if block.kind == "img":
-        where = "data-src" if block.lazy else "src"
-        lazy = ' class="lazyload"' if block.lazy else ""
-        return f'<center><img {where}="{attr(block.src)}"{lazy} style="max-width:100%"></center>'
+        if page and block.lazy:
+            return f'<center><img data-src="{attr(block.src)}" class="lazyload" width="552" /></center>'
+        return f'<center><img src="{attr(block.src)}" width="552" style="{IMAGE_STYLE}" /></center>'
     if block.kind == "kline":
         stock = block.parts[0]
-        assert isinstance(stock, Mention)
-        market, code = stock.ref.split(".", 1)
-        pic = f"https://webquotepic.eastmoney.com/GetPic.aspx?nid={stock.ref}&imageType=k&token={KLINE_TOKEN}"
-        return (f'<!-- EM_StockImg_Start --><p style="text-align:center;"><a href="{attr(stock.href)}" '
-                f'data-code="{market},{code}" class="EmImageRemark" target="_blank"><img src="{attr(pic)}" '
-                f'border="0" alt="K图 {code}_0" data-code="{market},{code}" '
-                f'style="border:#d1d1d1 1px solid;width:578px;height:276px;"></a></p><!-- EM_StockImg_End -->')
+        if isinstance(stock, str):
+            raise ValueError("a kline block names its stock as a Mention")
+        return kline(stock)
     raise ValueError(f"unknown block kind {block.kind!r}")
 
 
-def text_body(story: Story) -> str:
-    """The API body in text style (SPEC 5.1), shaped like the seed."""
+def seed_body(story: Story) -> str:
+    """The text-style body in the seed's shape: no links, no K-line, one line per block."""
     lines = ['<p><p align="center"></p>']
     media = ""
     for block in story.blocks:
@@ -118,10 +96,15 @@ def text_body(story: Story) -> str:
     return "\n ".join(lines) + media
 
 
-def content_body(story: Story) -> str:
-    """The API body in content style (SPEC 5.1): one line of linked markup."""
-    seen: set[str] = set()
-    return SPACER + "".join(block_html(block, story, seen) for block in story.blocks)
+def body(story: Story) -> str:
+    """The API body of *story* in its style and shape (see the module docstring)."""
+    if story.shape == "seed":
+        return seed_body(story)
+    seen: set[str] | None = set() if story.article.style == "content" else None
+    blocks = [block_html(block, story, seen) for block in story.blocks]
+    if story.shape == "joined" and len(blocks) > 1:
+        return "\n ".join(blocks[:-1]) + blocks[-1]  # the outlet line stays glued to the last paragraph
+    return "".join(blocks)
 
 
 def api_payload(story: Story, base_url: str, *, empty: bool = False) -> dict[str, Any]:
@@ -136,11 +119,11 @@ def api_payload(story: Story, base_url: str, *, empty: bool = False) -> dict[str
         payload["from" if low else "From"] = a.outlet
     payload["author" if low else "Author"] = list(a.authors)
     payload["Url" if low else "url"] = f"{base_url}/a/{a.id}.html"
-    body = "" if empty or a.api == "empty" else text_body(story) if a.style == "text" else content_body(story)
+    html = "" if empty or a.api == "empty" else body(story)
     if a.style == "text" or story.both_keys:
-        payload["text"] = body
+        payload["text"] = html
     if a.style == "content":
-        payload["content"] = body
+        payload["content"] = html
     return payload
 
 

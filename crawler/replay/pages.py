@@ -29,16 +29,26 @@ def digest(story: Story) -> str:
 
 
 def split_pages(story: Story) -> list[list[Block]]:
-    """The body blocks of each page: units (an image with its caption) spread evenly."""
+    """The body blocks of each page: units (an image with its caption, K-line blocks with the
+    paragraph they precede) spread evenly, so that no page holds a chart and no text."""
     units: list[list[Block]] = []
     media: list[Block] = []
+    charts: list[Block] = []
     for block in story.blocks:
         if block.kind == "media":
             media.append(block)
-        elif units and (block.kind in ("caption", "kline") or units[-1][-1].kind == "img"):
+        elif block.kind == "kline":
+            charts.append(block)
+        elif units and not charts and (block.kind == "caption" or units[-1][-1].kind == "img"):
             units[-1].append(block)
         else:
-            units.append([block])
+            units.append([*charts, block])
+            charts = []
+    if charts:  # charts after every paragraph (never generated so) join the last unit
+        if units:
+            units[-1].extend(charts)
+        else:
+            units.append(charts)
     pages = max(1, story.article.pages)
     size, extra = divmod(len(units), pages)
     out: list[list[Block]] = []
@@ -58,7 +68,7 @@ def render_pages(story: Story, base_url: str) -> list[str]:
     legacy = story.article.layout == "legacy"
     out = []
     for n, blocks in enumerate(shares, 1):
-        body = [block_html(block, story, seen) for block in blocks]
+        body = [block_html(block, story, seen, page=True) for block in blocks]
         out.append((_legacy if legacy else _current)(story, n, len(shares), body, base_url))
     return out
 

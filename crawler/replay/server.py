@@ -76,6 +76,17 @@ class _HTTPServer(ThreadingHTTPServer):
         logger.error("replay: error while serving %s", client_address, exc_info=True)  # noqa: LOG014 - runs inside socketserver's except
 
 
+def _entry(story: Story) -> lists.Entry:
+    """What the lists show of *story*: its own fields, the ones it lists blank left empty."""
+    a = story.article
+    entry = lists.Entry(a.code, a.title, a.date, a.outlet, pages.digest(story), story.seq)
+    if "title" in a.blank_in_lists:
+        entry = replace(entry, title="")
+    if "showtime" in a.blank_in_lists:
+        entry = replace(entry, showtime="")
+    return entry
+
+
 class ReplayServer:
     """The replay of Eastmoney for *articles* generated articles (see the module docstring)."""
 
@@ -261,8 +272,7 @@ class ReplayServer:
     def _list_entries(self) -> list[lists.Entry]:
         with self._lock:
             if self._entries is None:
-                own = [lists.Entry(s.article.code, s.article.title, s.article.date, s.article.outlet,
-                                   pages.digest(s), s.seq) for s in self._stories.values()]
+                own = [_entry(s) for s in self._stories.values()]
                 extra = [f.entry for f in self._fixtures.values() if f.entry is not None]
                 self._entries = lists.order(own + extra)
             return self._entries

@@ -176,9 +176,19 @@ KEYWORD_SENTENCES: tuple[str, ...] = (
 CLOSING = ("截至{md}收盘，{co}报{price}元，{move}{chg}%；{co2}同日{move}{chg}%。"
            "[今年以来|年内]，{co}股价累计{move}{pct}%。")
 
+# Every article names a few more listed companies at once ({peers}: three to six links).
+PEER_SENTENCES: tuple[str, ...] = (
+    "[同板块中|从板块内个股看]，{peers}等[个股|公司]近期[同样获得资金关注|走势较为活跃|也披露了相关进展]。",
+    ("[据不完全统计|记者梳理发现]，目前已有{peers}等多家上市公司[在{product}领域有所布局|披露了{product}相关业务进展]，"
+     "[行业竞争格局逐步清晰|产业链上下游协同效应开始显现]。"),
+    ("[从机构动向看|从近期调研情况看]，{peers}等个股[近一个月获得机构调研|获得多家机构增持]，"
+     "[合计获调研{int}次|市场关注度持续提升]。"),
+)
+
+# The source writes the credit under a picture: "…图片来源：X" (the credit slot draws X).
 CAPTIONS: tuple[str, ...] = (
-    "图为{city}一处{product}生产基地。（资料图）",
-    "▲{co_name}生产车间一角 图片来源：视觉中国",
-    "图为{city}某产业园区{product}项目建设现场。",
-    "{city}一家{product}企业的自动化生产线。新华社发",
+    "图为{city}一处{product}生产基地。图片来源：{credit}",
+    "▲{co_name}生产车间一角 图片来源：{credit}",
+    "{city}某产业园区{product}项目建设现场（图片来源：{credit}）",
+    "图片来源：{credit}",
 )

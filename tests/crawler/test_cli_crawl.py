@@ -16,10 +16,11 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, select
 
-from crawler.replay import ReplayServer
+from crawler.replay import GeneratedArticle, ReplayServer
 from pipelines.models import runs
 from tests.conftest import GOLDEN_SEED
 from tests.crawler.cli_helpers import ROOT, finews, write_settings
+from tests.crawler.replay.support import fetch
 
 ARTICLES = 24
 
@@ -48,6 +49,14 @@ def snapshot(site: Path) -> dict[str, tuple[int, bytes]]:
     return {str(p): (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(site.rglob("[!.]*")) if p.is_file()}
 
 
+def own_date(article: GeneratedArticle) -> str:
+    """The date a post of *article* carries (SPEC §8): the list's showtime, seconds included;
+    the content API's Date when the list shows none; else the article page's, to the minute."""
+    if "showtime" not in article.blank_in_lists or article.api == "full":
+        return article.date
+    return article.date[:16] + ":00"
+
+
 def test_incremental_runs(replay: ReplayServer, tmp_path: Path) -> None:
     settings = write_settings(tmp_path, replay.templates(), crawl={"max_pages": 20})
     first = finews("-c", str(settings), "crawl", "--json", cwd=tmp_path)
@@ -60,7 +69,7 @@ def test_incremental_runs(replay: ReplayServer, tmp_path: Path) -> None:
     for article in replay.articles:
         head = front(stored[article.code])
         assert head["title"] == article.title
-        assert f"{head['date']}".startswith(article.date)  # the list's showtime, seconds included
+        assert f"{head['date']}".startswith(own_date(article))
 
     api, page = replay.count("api"), replay.count("page")
     before = snapshot(tmp_path / "site")
@@ -77,6 +86,30 @@ def test_incremental_runs(replay: ReplayServer, tmp_path: Path) -> None:
     assert summary(third)["new"] == 3
     assert replay.count("api") - api == 3
     assert {a.code for a in added} <= set(posts(tmp_path / "site"))
+
+
+def test_list_entries_without_title_or_showtime_take_the_articles_own(replay: ReplayServer, tmp_path: Path) -> None:
+    """An entry the list shows with an empty title or showtime gets the article's own, from
+    the content API or, when the API lacks it too, the article page (SPEC §8): never a post
+    named ``-<code>.md`` or dated ``date:  +0800``."""
+    nodelist = next(lst for lst in replay.templates()["lists"] if lst["kind"] == "nodelist")
+    shown = {i["infocode"]: i for i in json.loads(fetch(nodelist["url"]).body)["nodeList"]}
+    blank = [a for a in replay.articles if a.blank_in_lists]
+    assert {a.blank_in_lists for a in blank} == {("showtime",), ("title",), ("title", "showtime")}
+    assert any(a.api != "full" for a in blank), "one whose content API lacks them too"
+    for a in blank:
+        assert all(shown[a.code][field] == "" for field in a.blank_in_lists), "the list really shows them empty"
+    settings = write_settings(tmp_path, {**replay.templates(), "lists": [nodelist]})
+    run = finews("-c", str(settings), "crawl", "--json", cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert summary(run)["new"] == ARTICLES and summary(run)["quarantined"] == 0
+    stored = posts(tmp_path / "site")
+    for a in blank:
+        path = stored[a.code]
+        assert path.name == f"{own_date(a)[:10]}-{a.code}.md"
+        text = path.read_text(encoding="utf-8")
+        assert f"\ndate: {own_date(a)} +0800\n" in text, (a.code, a.blank_in_lists, a.api)
+        assert front(path)["title"] == a.title
 
 
 def test_list_category_and_tag(replay: ReplayServer, tmp_path: Path) -> None:

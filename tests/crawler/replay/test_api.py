@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from pathlib import Path
 
 from crawler.replay import ReplayServer
-from crawler.replay.generator import GeneratedArticle
+from crawler.replay.generator import GeneratedArticle, Story
+from crawler.replay.linker import SPACER
 from tests.conftest import GOLDEN_SEED
 
 from .support import FIXTURE_CODE, fetch, paragraphs
@@ -46,34 +49,65 @@ def test_key_casing_varies(replay: ReplayServer) -> None:
     assert any("Title" in k for k in keys) and any("title" in k for k in keys)
 
 
-def test_text_style_has_the_seed_shape(replay: ReplayServer) -> None:
-    for a in served(replay, style="text", api="full"):
+def stories(replay: ReplayServer, style: str) -> list[Story]:
+    """The stories of *style* whose content API answers with a body (full or partial)."""
+    return [s for s in replay._stories.values() if s.article.style == style and s.article.api != "missing"]
+
+
+def klines_first(body: str) -> int:
+    """The number of K-line blocks (each after the hidden spacer) that open *body*."""
+    block = re.compile(re.escape(SPACER) + r"<!-- EM_StockImg_Start -->.*?<!-- EM_StockImg_End -->")
+    count, at = 0, 0
+    while match := block.match(body, at):
+        count, at = count + 1, match.end()
+    assert "EM_StockImg_Start" not in body[at:], "K-line blocks come first, before the text"
+    return count
+
+
+def test_text_style_is_one_line_or_the_seed_shape(replay: ReplayServer) -> None:
+    shapes = Counter()
+    for story in stories(replay, "text"):
+        a = story.article
         text = api(replay, a.code)["text"]
-        assert text.startswith('<p><p align="center"></p>\n <p>\u3000\u3000')
         assert text.endswith(f'</p><p class="em_media">（文章来源：{a.outlet}）</p>')
-        assert "\n <p><strong>" in text
-        assert "span" not in text and "content" not in api(replay, a.code)
+        assert "<span" not in text and "content" not in api(replay, a.code)
+        if story.shape == "seed":
+            assert text.startswith('<p><p align="center"></p>\n <p>\u3000\u3000')
+            assert "\n <p><strong>" in text and "EM_StockImg" not in text
+        else:
+            assert "\n" not in text and "<p><p" not in text
+            assert text.startswith(SPACER) == (klines_first(text) > 0)
+        shapes[story.shape, klines_first(text) if story.shape == "line" else 0] += 1
+    assert {("seed", 0), ("line", 1), ("line", 2)} <= set(shapes), shapes
 
 
 def test_content_style_has_the_linker_markup(replay: ReplayServer) -> None:
     bodies = {}
-    for a in served(replay, style="content", api="full"):
+    charts = Counter()
+    for story in stories(replay, "content"):
+        a = story.article
         obj = api(replay, a.code)
         bodies[a.code] = content = obj["content"]
-        assert "\n" not in content
-        assert content.startswith('<p style="display:none;">')
-        assert content.count("<!-- EM_StockImg_Start -->") == content.count("<!-- EM_StockImg_End -->") == 1
-        assert "webquotepic.eastmoney.com" in content
+        charts[klines_first(content)] += 1
+        assert ("\n" in content) == (story.shape == "joined")
+        assert content.count("<!-- EM_StockImg_Start -->") == content.count("<!-- EM_StockImg_End -->")
         for marker in ('<span id="stock_', '<span id="quote_', 'class="keytip" data-code="',
-                       '<span class="em_stock_key_common"', '<span id="bk_90.BK', '<span id="Info.',
-                       'class="infokey"', "<center><img ", 'style="max-width:100%"></center><p style="text-align:center;">'):
+                       '<span web="1" href="http://quote.eastmoney.com/unify/r/', 'class="em_stock_key_common"',
+                       '<span id="bk_90.BK', '<span id="bkquote_90.BK', '<span id="Info.', 'class="infokey">'):
             assert marker in content, (a.code, marker)
         if "text" in obj:
             assert obj["text"] == content
+    assert set(charts) == {0, 1, 2}, f"bodies with no, one and two K-line blocks: {charts}"
     joined = "".join(bodies.values())
-    assert 'data-src="https://dfscdn.dfcfw.com/download/' in joined, "a lazy image"
-    assert '<img src="https://dfscdn.dfcfw.com/download/' in joined, "an eager image"
-    assert '（文章来源：<span id="Info.' in joined, "an outlet split by the keyword linker"
+    assert "webquoteklinepic.eastmoney.com/GetPic.aspx?nid=" in joined
+    assert 'width="578" height="276" /></a></p><!-- EM_StockImg_End -->' in joined
+    assert re.search(r'<span id="Info\.116\.\d{5}"><a href="http://quote\.eastmoney\.com/unify/r/116\.\d{5}" '
+                     r'class="keytip" data-code="116,\d{5}">[^<]+</a></span>(?!<span id="quote_)', joined), "an H share"
+    assert re.search(r'<center><img src="https://np-newspic\.dfcfw\.com/download/D\d+_w\d+h\d+\.jpg" width="552" '
+                     r'style="[^"]*" /></center><p style="text-align:center;">[^<]*图片来源：', joined), "an image"
+    assert "data-src" not in joined, "lazy images belong to article pages"
+    assert '（文章来源：<span id="bk_90.BK0473"><a ' in joined or '（文章来源：中国<span id="bk_90.BK0473">' in joined, \
+        "an outlet split by a board link"
     assert any("text" in api(replay, code) for code in bodies), "an article with both text and content"
 
 

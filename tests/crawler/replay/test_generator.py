@@ -76,16 +76,35 @@ def test_paragraphs_are_clean_text_ending_with_the_outlet_line() -> None:
         assert a.title and "\n" not in a.title
 
 
-def test_content_stories_carry_every_kind_of_markup() -> None:
-    server = ReplayServer(20)
+def test_stories_carry_every_kind_of_markup() -> None:
+    server = ReplayServer(40)
+    charts, images = Counter(), Counter()
     for story in server._stories.values():
-        kinds = {b.kind for b in story.blocks}
-        mentions = {p.kind for b in story.blocks for p in b.parts if not isinstance(p, str)}
-        assert mentions == {"stock", "board", "info"}
-        if story.article.style == "content":
-            assert {"kline", "img", "caption"} <= kinds
-        else:
-            assert not {"kline", "img"} & kinds
+        kinds = [b.kind for b in story.blocks]
+        mentions = [p for b in story.blocks for p in b.parts if not isinstance(p, str)]
+        assert {m.kind for m in mentions} == {"stock", "board", "info"}
+        stocks = {m.ref for m in mentions if m.kind == "stock"}
+        assert len(stocks) >= 5, "two companies and their peers"
+        assert sum(m.kind == "stock" for m in mentions) > len(stocks), "some are mentioned again"
+        n = kinds.count("kline")
+        assert kinds[:n] == ["kline"] * n, "K-line blocks open the body"
+        if story.shape == "seed":
+            assert n == 0 and story.article.style == "text"
+        charts[n] += 1
+        images[story.article.style, kinds.count("img")] += 1
+        for at, kind in enumerate(kinds):
+            if kind == "img":
+                assert kinds[at + 1] == "caption" and "图片来源：" in story.blocks[at + 1].text
+    assert set(charts) == {0, 1, 2}
+    assert {("text", 0), ("content", 0), ("content", 1), ("content", 2)} == set(images), images
+    shapes = Counter(s.shape for s in server._stories.values())
+    assert set(shapes) == {"line", "seed", "joined"} and shapes["line"] > shapes["seed"] + shapes["joined"]
+
+
+def test_a_few_articles_are_listed_without_title_or_showtime() -> None:
+    blank = Counter(a.blank_in_lists for a in ReplayServer(400).articles)
+    assert blank[("showtime",)] == blank[("title",)] == blank[("title", "showtime")] == 10
+    assert blank[()] == 370
 
 
 def test_articles_are_not_near_duplicates_of_each_other() -> None:

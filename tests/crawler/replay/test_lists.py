@@ -66,9 +66,32 @@ def test_item_fields_per_kind(replay: ReplayServer) -> None:
 
 def test_showtimes_have_seconds_and_fall(replay: ReplayServer) -> None:
     items = get(lists(replay)["nodelist"])["nodeList"]
-    times = [i["showtime"] for i in items]
+    times = [i["showtime"] for i in items if i["showtime"]]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", t) for t in times)
     assert times == sorted(times, reverse=True)
+
+
+def test_a_few_entries_have_an_empty_title_or_showtime(replay: ReplayServer) -> None:
+    """As the source's lists do; the lists keep their order by the article's own date."""
+    blank = {a.code: a.blank_in_lists for a in replay.articles if a.blank_in_lists}
+    assert sorted(blank.values()) == [("showtime",), ("title",)], "the 20 articles list one of each"
+    truth = {a.code: a for a in replay.articles}
+    urls = lists(replay)
+    shown = {
+        "nodelist": [(i["infocode"], i["title"], i["showtime"]) for i in get(urls["nodelist"])["nodeList"]],
+        "columns": [(f"NW{i['code']}", i["title"], i["showTime"])
+                    for i in get(with_query(urls["columns"], page_size=50))["data"]["list"]],
+        "record": [(i["infoCode"], i["title"], i["datetime"])
+                   for i in get(with_query(urls["record"], pagesize=50))["record"]],
+    }
+    for kind, entries in shown.items():
+        for code, title, showtime in entries:
+            a = truth.get(code)
+            if a is None:
+                continue
+            assert title == ("" if "title" in a.blank_in_lists else a.title), (kind, code)
+            assert showtime == ("" if "showtime" in a.blank_in_lists else a.date), (kind, code)
+        assert [code for code, _, _ in entries] == all_codes(replay), kind
 
 
 def test_nodelist_is_one_page_honouring_count(replay: ReplayServer) -> None:

@@ -108,3 +108,16 @@ def test_unknown_pages_answer_404(replay: ReplayServer) -> None:
         assert fetch(replay.url + path).status == 404
     assert fetch(replay.url + "/robots.txt").body == b"User-agent: *\nAllow: /\n"
     assert "finews replay" in fetch(replay.url + "/").body.decode("utf-8")
+
+
+def test_pages_load_some_images_lazily_and_open_with_the_k_line_blocks(replay: ReplayServer) -> None:
+    """Lazy ``data-src`` images belong to article pages (the content API never has them)."""
+    firsts = {a.code: page(replay, a) for a in replay.articles}
+    joined = "".join(firsts.values())
+    assert '<img data-src="https://np-newspic.dfcfw.com/download/' in joined
+    assert '<img src="https://np-newspic.dfcfw.com/download/' in joined
+    charted = [html for html in firsts.values() if "<!-- EM_StockImg_Start -->" in html]
+    assert charted
+    for html in charted:
+        inside = html.split('id="ContentBody"', 1)[1]
+        assert inside.index("<!-- EM_StockImg_Start -->") < inside.index("<p>\u3000\u3000"), "charts before the text"

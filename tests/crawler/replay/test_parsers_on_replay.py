@@ -100,7 +100,9 @@ def test_list_parser(replay: ReplayServer, kind: str) -> None:
         a = truth.get(e.code)
         if a is None:
             continue
-        assert (e.title, e.showtime) == (a.title, a.date)
+        # the parser reads an empty title or showtime as none: the article's own fill in
+        assert e.title == (None if "title" in a.blank_in_lists else a.title)
+        assert e.showtime == (None if "showtime" in a.blank_in_lists else a.date)
         assert e.outlet in (None, a.outlet)
         assert e.url in (None, f"{replay.url}/a/{a.id}.html")
 
