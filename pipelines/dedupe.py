@@ -12,7 +12,7 @@ writer's transaction): only articles of the window's days sharing a band key are
 read and compared, so the cost per new article follows the number of similar
 articles in the window, not the size of the window or of the archive.  On
 rewritten replay articles the index found every pair scoring 0.6 or more and
-missed 2.7 % of those at 0.50–0.55 (tests/pipelines/test_fingerprint.py).  Below
+missed 4.8 % of those at 0.5–0.6, as banding predicts (tests/pipelines/test_fingerprint.py).  Below
 ``INDEXED_FROM`` it would miss too much, so a lower threshold scans the window.
 """
 

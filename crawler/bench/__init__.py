@@ -99,7 +99,7 @@ def run(n: int, *, near_stored: tuple[int, int] = (1000, 50_000), rebuild_posts:
             early, late = scheduler_rss(replay, root / "schedule")
         with ReplayServer(articles=10 * n) as big:
             large = crawl_and_compare(big, root / "10n")
-        near = {k: near_dup_ms(root / f"near-{k}", k) for k in near_stored}
+        near = {k: near_dup_ms(root / f"near-{i}", k) for i, k in enumerate(near_stored)}
         return {
             "articles": n,
             "pipeline_articles_per_s": stages,
