@@ -60,12 +60,18 @@ DEDUPE_DEFAULTS: dict[str, Any] = {
 }
 NEAR_ACTIONS = ("publish", "skip")
 FSYNC_MODES = ("batch", "file")
+MAX_PAGE_SIZE = 250  # SPEC §3: post links per page, at most
 
 DEFAULTS: dict[str, Any] = {
     # fsync: "batch" makes each batch's renames durable with one fsync per folder at its
     # commit; "file" also fsyncs every post file's data before its rename (slower disks
     # pay a flush per post; without it a power cut can leave a post to `finews rebuild`).
-    "site": {"dir": "site", "base_url": "//finews.withounder.com", "fsync": "batch"},
+    # url, title, feed_items, page_size: what readers get (SPEC §6), written into the
+    # site's _config.yml by `finews init`; page_size also bounds each archive page finews writes.
+    "site": {
+        "dir": "site", "base_url": "//finews.withounder.com", "fsync": "batch",
+        "url": None, "title": "finews", "feed_items": 50, "page_size": 50,
+    },
     "database": {"url": "sqlite:///finews.db"},
     "sources": {},  # filled from each source's own defaults by merge_sources
     "categories": {},
@@ -119,6 +125,10 @@ class AppConfig:
     health: HealthConfig = field(default_factory=lambda: _health(HEALTH_DEFAULTS, ""))
     webhook_url: str | None = None
     fsync_files: bool = False  # site.fsync: file
+    site_url: str | None = None  # absolute URL of the built site (feeds, SEO tags)
+    site_title: str = "finews"
+    feed_items: int = 50  # entries per Atom feed
+    page_size: int = 50  # post links per home, category or archive page
 
     @property
     def lists(self) -> tuple[ListConfig, ...]:
@@ -221,6 +231,11 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
     base_url = check_str(site["base_url"], "site.base_url", where, empty=True).rstrip("/")
     if site["fsync"] not in FSYNC_MODES:
         raise ConfigError(f"{where}: site.fsync must be one of {', '.join(FSYNC_MODES)}, got {site['fsync']!r}")
+    for name, top in (("feed_items", 1000), ("page_size", MAX_PAGE_SIZE)):
+        value = site[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            raise ConfigError(f"{where}: site.{name} must be a whole number from 1 to {top}, got {value!r}")
+    site_url = None if site["url"] is None else check_url(site["url"], "site.url", where).rstrip("/")
     crawl = _crawl(data["crawl"], "crawl", where)
     sources = {name: cls.configure(block, max_pages=crawl.max_pages, where=where) for name, (cls, block) in data["sources"].items()}
     categories = {str(outlet): check_slug(slug, f"categories.{outlet}", where) for outlet, slug in (data["categories"] or {}).items()}
@@ -241,6 +256,10 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
         dedupe=_dedupe(data["dedupe"], where),
         health=_health(data["health"], where),
         fsync_files=site["fsync"] == "file",
+        site_url=site_url,
+        site_title=check_str(site["title"], "site.title", where),
+        feed_items=site["feed_items"],
+        page_size=site["page_size"],
         webhook_url=(
             None if data["alerts"]["webhook_url"] is None else check_url(data["alerts"]["webhook_url"], "alerts.webhook_url", where)
         ),

@@ -82,6 +82,7 @@ def scrapy_settings(config: AppConfig) -> dict[str, Any]:
         "FINEWS_BASE_URL": config.base_url,
         "FINEWS_DATABASE_URL": config.database_url,
         "FINEWS_FSYNC_FILES": config.fsync_files,
+        "FINEWS_PAGE_SIZE": config.page_size,
         "FINEWS_SOURCES": dict(config.sources),
         "FINEWS_LISTS": [vars(lst) for lst in config.lists],
         "FINEWS_ALLOWED_HOSTS": sorted(config.hosts()),

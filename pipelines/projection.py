@@ -9,7 +9,9 @@ byte the file the crawl wrote.
 ``reconcile(engine, site, …)`` makes the folder match the database: it restores
 missing posts and category pages, rewrites the ones whose bytes differ (stale),
 and removes orphans: files named like a finews post (``Site.post_name``) that no
-article row names.  Files with any other name are never touched.  It works in
+article row names.  Files with any other name are never touched, except under
+``archive/`` (``pipelines/archive.py``), which finews owns: its pages are rewritten
+from the rows and any other file there is removed.  It works in
 short transactions that each take the writer lock, so a crawl storing articles
 at the same time never sees, or leaves, a half-reconciled folder: a post written
 by a batch that has not committed yet is never taken for an orphan.
@@ -25,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, select
 
+from pipelines.archive import ARCHIVE
+from pipelines.archive_rows import category_months, write_months
 from pipelines.files import write_atomic
 from pipelines.models import articles, categories
 from pipelines.post import Post, render_category_page, render_post
@@ -91,9 +95,9 @@ def project(path: Path, text: str, *, sync_file: bool = True) -> str | None:
 
 def reconcile(
     engine: Engine, site: Site, sources: Mapping[str, Source], *, base_url: str, report: Report | None = None,
-    sync_files: bool = True,
+    sync_files: bool = True, page_size: int = 50,
 ) -> Drift:
-    """Rewrite every post and category page from the database and remove orphan posts.
+    """Rewrite every post, category page and archive page from the database and remove orphan posts.
 
     *sync_files* fsyncs each written file before its rename (``site.fsync: file``);
     each folder is fsynced once per chunk either way.
@@ -135,6 +139,30 @@ def reconcile(
             note(project(path, render_category_page(row.slug, row.title), sync_file=sync_files), path)
             drift.pages += 1
         sync_folders({site.root / CATEGORIES})
+    with engine.begin() as conn:
+        lock_writers(conn)
+        archive_folders: set[Path] = set()
+        expected: set[Path] = set()
+
+        def write_archive(path: Path, text: str) -> None:
+            note(project(path, text, sync_file=sync_files), path)
+            archive_folders.add(path.parent)
+            expected.add(path)
+
+        def remove_archive(path: Path) -> None:
+            path.unlink(missing_ok=True)
+            note("removed", path)
+
+        slugs: list[str] = list(conn.execute(select(categories.c.slug).order_by(categories.c.slug)).scalars())
+        for slug in slugs:
+            months = [(slug, month) for month in category_months(conn, slug)]
+            write_months(conn, site.root, months, page_size, write_archive, remove_archive, every_index=True)
+        # archive/ is finews's own: a page no row stands for (a lost batch's month) goes.
+        for path in sorted((site.root / ARCHIVE).rglob("*")) if (site.root / ARCHIVE).is_dir() else []:
+            if path.is_file() and path not in expected and not path.name.startswith("."):
+                remove_archive(path)
+                archive_folders.add(path.parent)
+        sync_folders(archive_folders)
     with engine.begin() as conn:
         lock_writers(conn)  # no batch is between writing its posts and committing them
         site.clear_temporaries()

@@ -30,7 +30,9 @@ Reads ``FINEWS_DATABASE_URL``, ``FINEWS_SITE_DIR``, ``FINEWS_SOURCES``,
 ``FINEWS_FORCE``, ``FINEWS_DRY_RUN`` (which switches the stage off),
 ``FINEWS_NEAR_DUPLICATES``, ``FINEWS_NEAR_SIMILARITY``,
 ``FINEWS_NEAR_WINDOW_DAYS``, ``FINEWS_STORE_BATCH``,
-``FINEWS_STORE_BATCH_SECONDS`` and ``FINEWS_FSYNC_FILES`` (``site.fsync: file``);
+``FINEWS_STORE_BATCH_SECONDS``, ``FINEWS_FSYNC_FILES`` (``site.fsync: file``) and
+``FINEWS_PAGE_SIZE`` (``site.page_size``: each batch also rewrites the archive pages,
+``pipelines/archive.py``, of the months its articles landed in or left);
 the environment variable ``FINEWS_STORE_FAULT`` (tests only) kills the process
 just before or after a commit.
 """
@@ -52,6 +54,7 @@ from sqlalchemy import Engine
 from crawler.items import ArticleItem, Outcome
 from crawler.sources import configured_sources
 from pipelines import backlog
+from pipelines.archive_rows import write_months
 from pipelines.dedupe import NearPolicy
 from pipelines.models import quarantine
 from pipelines.records import insert_ignore
@@ -67,6 +70,7 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 50  # measured: see README "Storage"; larger batches gain little and hold the lock longer
 BATCH_SECONDS = 0.1  # the longest an item waits for companions before its batch commits
+PAGE_SIZE = 50  # site.page_size: post links per archive page
 # Fault injection for the crash-window tests (RELIABILITY §4): "before_commit" or
 # "after_commit" kills the process at that point with SIGKILL.
 FAULT_ENV = "FINEWS_STORE_FAULT"
@@ -96,6 +100,7 @@ class StorePipeline:
         batch_size: int = BATCH_SIZE,
         batch_seconds: float = BATCH_SECONDS,
         sync_files: bool = False,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         self.url = url
         self.site = site
@@ -104,6 +109,7 @@ class StorePipeline:
         self.batch_size = max(1, batch_size)
         self.batch_seconds = batch_seconds
         self.sync_files = sync_files
+        self.page_size = page_size
         self.storage: Storage | None = None
         self.pending: list[tuple[ArticleItem, asyncio.Future[ArticleItem]]] = []
         self.timer: asyncio.TimerHandle | None = None
@@ -129,6 +135,7 @@ class StorePipeline:
             s.getint("FINEWS_STORE_BATCH", BATCH_SIZE),
             s.getfloat("FINEWS_STORE_BATCH_SECONDS", BATCH_SECONDS),
             s.getbool("FINEWS_FSYNC_FILES"),
+            s.getint("FINEWS_PAGE_SIZE", PAGE_SIZE),
         )
 
     def open_spider(self) -> None:
@@ -194,6 +201,8 @@ class StorePipeline:
         assert self.storage is not None
         errors: list[BaseException | None] = [None] * len(items)
         stored: list[tuple[ArticleItem, FileChanges, Outcome, Path]] = []
+        archive = FileChanges(sync_files=self.sync_files)
+        self.writer.touched = set()
         try:
             with self.storage.writing() as conn:
                 for n, item in enumerate(items):
@@ -206,10 +215,13 @@ class StorePipeline:
                         errors[n] = exc
                         continue
                     stored.append((item, files, outcome, path))
+                # The archive pages of the months the batch touched, from the rows as they now stand.
+                write_months(conn, self.site.root, self.writer.touched, self.page_size, archive.write, archive.remove)
                 # Files durable before the rows that name them: one fsync per folder per batch.
-                sync_folders(set().union(*(files.folders for _, files, _, _ in stored)))
+                sync_folders(archive.folders.union(*(files.folders for _, files, _, _ in stored)))
                 crash_here("before_commit")
         except BaseException as exc:  # the transaction failed: no article of the batch is stored
+            archive.undo()
             for _, files, _, _ in reversed(stored):
                 files.undo()
             if not isinstance(exc, Exception):
@@ -217,6 +229,7 @@ class StorePipeline:
             return [error or exc for error in errors]
         crash_here("after_commit")
         self.stats.inc_value("store/commits")
+        archive.forget()
         for item, files, outcome, path in stored:
             files.forget()
             item.outcome = outcome

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from crawler.items import ArticleItem, Outcome
 from pipelines import backlog
+from pipelines.archive import month_of
 from pipelines.dedupe import Match, NearPolicy, find_match, index_signature
 from pipelines.fingerprint import signature, text_hash
 from pipelines.models import VERSION_FIELDS, aliases, article_history, articles, categories, near_duplicates, quarantine
@@ -82,6 +83,8 @@ class ArticleWriter:
         self.force = force
         self.near = near
         self.stats = stats
+        # (slug, Beijing month) of every post written or moved: the archive months to refresh.
+        self.touched: set[tuple[str, str]] = set()
 
     def write(self, conn: Connection, item: ArticleItem, files: FileChanges) -> tuple[Outcome, Path]:
         """Write *item*'s rows on *conn* and its files through *files*; returns the outcome and the post path.
@@ -106,6 +109,7 @@ class ArticleWriter:
             row = {"source": item.source, "code": item.code, "created_at": values["updated_at"], **values, **keys}
             inserted = insert_ignore(conn, articles, row, ["source", "code"])
             if inserted:
+                self.touched.add((post.slug, month_of(post.published)))
                 index_signature(conn, inserted.id, (keys["signature"], post.published))
                 target = self.site.post_file(post.path)
                 files.write(target, render_post(post))
@@ -117,6 +121,7 @@ class ArticleWriter:
             current = conn.execute(_CURRENT, code_key(item.source, item.code)).one()  # another writer won
         post, values = self.place(conn, item, files)
         target = self.site.post_file(post.path)
+        self.touched |= {(post.slug, month_of(post.published)), (current.category, month_of(current.published_at))}
         changed = current.content_hash != values["content_hash"]
         if values["list_meta"] is None:  # a fetch by hand knows no list: keep what the last crawl saw
             del values["list_meta"]

@@ -55,6 +55,10 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="the SPEC §11 figures against the replay (takes minutes)")
     bench.add_argument("--articles", type=int, default=1000, metavar="N", help="N (memory and the incremental run at 10·N)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--site", action="store_true", help="instead: jekyll build of generated sites (seconds per post, profile phases)")
+    bench.add_argument("--posts", type=int, nargs="+", default=[5000, 50_000], metavar="N", help="with --site: site sizes")
+    bench.add_argument("--without-fix", type=int, nargs="*", default=[], metavar="N",
+                       help="with --site: also build these sizes without _plugins/each_site_file.rb")
 
     demo = sub.add_parser("demo", help="replay + fetch into ./demo (SQLite, Jekyll site)")
     demo.add_argument("--dir", default="demo", help="folder to fill (default ./demo)")
@@ -79,6 +83,11 @@ def run_command(args: argparse.Namespace) -> int:
             from crawler.replay import run_replay
 
             return run_replay(port=args.port, articles=args.articles, faults=args.faults, fixtures=args.fixture)
+        if args.command == "bench" and args.site:
+            from crawler.bench.site import main as site_bench
+
+            without = ["--without-fix", *map(str, args.without_fix)] if args.without_fix else []
+            return site_bench(["--posts", *map(str, args.posts), *without, *(["--json"] if args.json else [])])
         if args.command == "bench":
             from crawler.bench import main as bench
 
@@ -89,9 +98,9 @@ def run_command(args: argparse.Namespace) -> int:
             return demo(Path(args.dir), articles=args.articles, verbose=args.verbose)
         config = load_config(args.config)
         if args.command == "init":
-            from crawler.skeleton import write_skeleton
+            from crawler.skeleton import theme_of, write_skeleton
 
-            for path in write_skeleton(config.site_dir):
+            for path in write_skeleton(config.site_dir, theme_of(config)):
                 print(f"created {display(path)}")
             return EXIT_OK
         if args.command == "fetch":

@@ -33,7 +33,7 @@ def demo(folder: Path, *, articles: int, verbose: bool) -> int:
     from crawler.cli import EXIT_FAILED, EXIT_OK, display
     from crawler.cli.run import locked_run
     from crawler.replay import ReplayServer
-    from crawler.skeleton import write_skeleton
+    from crawler.skeleton import theme_of, write_skeleton
 
     folder.mkdir(parents=True, exist_ok=True)
     with ReplayServer(articles=articles) as replay:
@@ -43,7 +43,7 @@ def demo(folder: Path, *, articles: int, verbose: bool) -> int:
             encoding="utf-8",
         )
         config = load_config(settings_file)
-        write_skeleton(config.site_dir)
+        write_skeleton(config.site_dir, theme_of(config))
         overrides = {"LOG_LEVEL": "INFO" if verbose else "ERROR"}
         outcome = locked_run("crawl", "crawl", config, overrides)
     report, counts = outcome.report, outcome.counts()

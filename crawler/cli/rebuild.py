@@ -43,7 +43,8 @@ def rebuild(config: AppConfig) -> int:
         return EXIT_FAILED
     try:
         site = Site.of(config.site_dir, config.sources)
-        drift = reconcile(storage.engine, site, config.sources, base_url=config.base_url, report=report, sync_files=config.fsync_files)
+        drift = reconcile(storage.engine, site, config.sources, base_url=config.base_url, report=report, sync_files=config.fsync_files,
+                          page_size=config.page_size)
     except (SQLAlchemyError, EmptyDatabase, UnknownSource) as exc:
         print(f"finews: rebuild stopped: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED

@@ -50,7 +50,7 @@ def test_every_post_is_built_with_a_three_link_footer(built_site: Path) -> None:
     for page in pages:
         html = page.read_text(encoding="utf-8")
         code = page.stem
-        footer = html[html.rindex(f"infoCode={code}") - 200 :]
+        footer = html[html.rindex(f"infoCode={code}") - 200 : html.rindex("</article>")]  # the post's, not the site's
         links = LINK.findall(footer)
         assert len(links) == 3, (page, links)
         assert links[0].endswith(f"infoCode={code}")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from crawler.skeleton import Theme, skeleton_files
 from pipelines.post import clean_text
 from tests import eastmoney
 from tests.site.conftest import BENIGN_SLUG, CONTROL_DIR, Browsed, Published
@@ -24,7 +25,7 @@ from tests.site.harness import CORPUS, PLACES, excess, findings, load_corpus, ra
 
 pytestmark = pytest.mark.jekyll
 FRONT_KEYS = ["layout", "title", "date", "categories", "tags"]
-SKELETON = {"_config.yml", "_layouts/default.html", "_layouts/post.html", "_layouts/category.html", "index.html"}
+SKELETON = set(skeleton_files(Theme()))
 TEST_FILES = {"_data/secret.yml", "_includes/secret.html", "roundtrip.json"}
 TAG = re.compile(r"<[^>]*>")
 
@@ -205,7 +206,9 @@ def test_every_file_stays_where_finews_puts_it(published: Published) -> None:
                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(published.site).parts)}
     posts = {w for w in written if w.startswith("_posts/")}
     categories = {w for w in written if w.startswith("category/")}
-    assert written == SKELETON | TEST_FILES | posts | categories, written - SKELETON - TEST_FILES - posts - categories
+    archives = {w for w in written if w.startswith("archive/")}
+    assert all(re.fullmatch(r"archive/[a-z0-9]+/(\d{4}-\d{2}/(\d+|index)\.html|index\.html)", a) for a in archives), archives
+    assert written == SKELETON | TEST_FILES | posts | categories | archives, written - SKELETON - TEST_FILES - posts - categories - archives
     assert all(eastmoney.site(Path()).post_name.match(p.split("/", 1)[1]) for p in posts), posts
     assert all(re.fullmatch(r"category/[a-z0-9]+\.html", c) for c in categories), categories
     assert len(posts) == len(published_codes(published))

@@ -1,0 +1,81 @@
+"""Archive pages from the database: the months a batch touched, or every month (``finews rebuild``).
+
+``write_months(conn, site, months, page_size, write)`` rewrites the archive
+pages (``pipelines.archive``) of each ``(slug, month)`` in *months* from the
+article rows, and each touched category's index of months; *write* is
+``FileChanges.write`` in the store (undone with the batch) or
+``projection.project`` in ``rebuild``, and both leave a file that already holds
+the right bytes alone, so an unchanged month costs a query and no write.  Pages
+of a month that now has fewer pages (an article moved out) are removed through
+*remove*.  The category's index of months is rewritten only when one of its
+months appears or empties (or the index is missing).  Months are Beijing months.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Connection, select
+
+from crawler.items import BEIJING
+from pipelines.archive import ARCHIVE, Entry, category_index, category_index_path, month_files, month_index_path, month_of
+from pipelines.models import articles, categories
+
+Write = Callable[[Path, str], object]
+Remove = Callable[[Path], object]
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """The first instant of Beijing month ``YYYY-MM`` and of the next one."""
+    year, number = int(month[:4]), int(month[5:])
+    start = datetime(year, number, 1, tzinfo=BEIJING)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=BEIJING)
+    return start, end
+
+
+def month_entries(conn: Connection, slug: str, month: str) -> list[Entry]:
+    start, end = month_bounds(month)
+    rows = conn.execute(
+        select(articles.c.code, articles.c.title, articles.c.published_at)
+        .where((articles.c.category == slug) & (articles.c.published_at >= start) & (articles.c.published_at < end))
+    )
+    return [Entry(row.code, row.title, row.published_at) for row in rows]
+
+
+def category_months(conn: Connection, slug: str) -> list[str]:
+    """Every month that holds an article of *slug*."""
+    # Grouping by month in SQL would need per-dialect date functions; this reads one row
+    # per distinct time, and runs only when a month appears or empties, and in rebuild.
+    rows = conn.execute(select(articles.c.published_at).where(articles.c.category == slug).distinct())
+    return sorted({month_of(row.published_at) for row in rows})
+
+
+def category_title(conn: Connection, slug: str) -> str:
+    return conn.execute(select(categories.c.title).where(categories.c.slug == slug)).scalar_one_or_none() or slug
+
+
+def write_months(
+    conn: Connection, root: Path, months: Iterable[tuple[str, str]], page_size: int, write: Write, remove: Remove,
+    *, every_index: bool = False,
+) -> None:
+    """Rewrite the archive pages of each (slug, month) in *months* and, where needed (or *every_index*), their categories' indexes."""
+    by_slug: dict[str, set[str]] = {}
+    for slug, month in months:
+        by_slug.setdefault(slug, set()).add(month)
+    for slug, touched in sorted(by_slug.items()):
+        title = category_title(conn, slug)
+        months_changed = every_index or not (root / category_index_path(slug)).exists()
+        for month in sorted(touched):
+            files = month_files(slug, title, month, month_entries(conn, slug, month), page_size)
+            months_changed |= (root / month_index_path(slug, month)).exists() != bool(files)
+            for path, text in files.items():
+                write(root / path, text)
+            folder = root / ARCHIVE / slug / month
+            if folder.is_dir():
+                for stale in sorted(set(folder.glob("*.html")) - {root / p for p in files}):
+                    remove(stale)
+        if months_changed:  # the index of months changes only when a month appears or empties
+            path, text = category_index(slug, title, category_months(conn, slug))
+            write(root / path, text)
