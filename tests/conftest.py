@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,14 @@ def service_missing(name: str, reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(message + " (FINEWS_REQUIRE_SERVICES=1 requires it)")
     pytest.skip(message + " (start it, or see README: tests)")
+
+
+def require_command(command: str, package: str) -> None:
+    """Skip (or fail, under FINEWS_REQUIRE_SERVICES=1) when *command* is not on PATH."""
+    if shutil.which(command) is None:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{command} is not installed (FINEWS_REQUIRE_SERVICES=1 requires it)")
+        pytest.skip(f"{command} is not installed (apt-get install {package})")
 
 
 @pytest.fixture(scope="session")

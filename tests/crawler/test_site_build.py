@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from crawler.replay import ReplayServer
-from tests.conftest import FIXTURES, REQUIRE_SERVICES
+from tests.conftest import FIXTURES, require_command
 from tests.crawler.cli_helpers import finews, write_settings
 
 HOSTILE = FIXTURES / "cli" / "hostile-content-api.json"
@@ -20,10 +19,7 @@ LINK = re.compile(r'<a href="([^"]*)"')
 
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("jekyll") is None:
-        if REQUIRE_SERVICES:
-            pytest.fail("jekyll is not installed (FINEWS_REQUIRE_SERVICES=1 requires it)")
-        pytest.skip("jekyll is not installed (apt-get install jekyll)")
+    require_command("jekyll", "jekyll")
     root = tmp_path_factory.mktemp("demo")
     run = finews("demo", "--dir", str(root), "--articles", "10", cwd=root, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -8,7 +8,6 @@ It must also switch itself on only on the Jekyll releases with the quadratic loo
 from __future__ import annotations
 
 import filecmp
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,15 +16,8 @@ import yaml
 
 from crawler.bench.site import FIX, generate_site
 from crawler.skeleton import FILES, Theme, write_skeleton
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import require_command
 from tests.crawler.cli_helpers import finews, write_settings
-
-
-def need(command: str) -> None:
-    if shutil.which(command) is None:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"{command} is not installed (FINEWS_REQUIRE_SERVICES=1 requires it)")
-        pytest.skip(f"{command} is not installed (apt-get install jekyll)")
 
 
 def test_init_writes_the_site_settings_and_never_overwrites_a_file(tmp_path: Path) -> None:
@@ -59,7 +51,7 @@ def test_bad_site_values_stop_with_the_key(tmp_path: Path, key: str, value: obje
 
 @pytest.mark.jekyll
 def test_the_write_loop_fix_changes_no_built_byte(tmp_path: Path) -> None:
-    need("jekyll")
+    require_command("jekyll", "jekyll")
     trees = {}
     for name in ("with", "without"):
         site = tmp_path / f"site-{name}"
@@ -82,8 +74,8 @@ def test_the_write_loop_fix_changes_no_built_byte(tmp_path: Path) -> None:
 @pytest.mark.jekyll
 @pytest.mark.parametrize(("version", "patched"), [("4.3.0", True), ("4.3.1", True), ("4.3.2", False), ("4.4.1", False), ("3.10.0", False)])
 def test_the_write_loop_fix_switches_on_only_where_jekyll_needs_it(version: str, patched: bool) -> None:
-    need("ruby")
-    need("jekyll")
+    require_command("ruby", "jekyll")
+    require_command("jekyll", "jekyll")
     script = (
         'require "jekyll"; Jekyll.send(:remove_const, :VERSION); Jekyll.const_set(:VERSION, ARGV[0]); '
         "before = Jekyll::Site.instance_method(:each_site_file).source_location; load ARGV[1]; "

@@ -8,7 +8,6 @@ in by ``finews fetch``.  ``page_size`` 4 and ``feed_items`` 3 make every bound b
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 import yaml
 
 from crawler.replay import ReplayServer
-from tests.conftest import GOLDEN_SEED, REQUIRE_SERVICES
+from tests.conftest import GOLDEN_SEED, require_command
 from tests.crawler.cli_helpers import finews, write_settings
 
 ARTICLES = 40
@@ -66,10 +65,7 @@ def jekyll_build(site: Path, out: Path) -> None:
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Crawled:
-    if shutil.which("jekyll") is None:
-        if REQUIRE_SERVICES:
-            pytest.fail("jekyll is not installed (FINEWS_REQUIRE_SERVICES=1 requires it)")
-        pytest.skip("jekyll is not installed (apt-get install jekyll)")
+    require_command("jekyll", "jekyll")
     root = tmp_path_factory.mktemp("reader")
     with ReplayServer(articles=0, fixtures=[GOLDEN_SEED / "content-api.json"]) as seed:  # the seed keeps its outlet
         fetched = finews("-c", str(crawl_settings(root, seed)), "fetch", SEED, cwd=root)
