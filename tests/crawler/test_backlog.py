@@ -15,10 +15,12 @@ retried next run).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -53,6 +55,25 @@ def start(settings: Path, cwd: Path, *args: str) -> subprocess.Popen[str]:
         [sys.executable, "-m", "crawler.cli", "-c", str(settings), "crawl", "--json", *args],
         cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+
+
+def runs_recorded(folder: Path) -> int:
+    """Rows in the folder's ``runs`` table (0 before the first run created it)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{folder / 'finews.db'}?mode=ro", uri=True, timeout=5)) as conn:
+            return int(conn.execute("SELECT count(*) FROM runs").fetchone()[0])
+    except sqlite3.OperationalError:  # no database or no table yet
+        return 0
+
+
+def wait_until_recorded(victim: subprocess.Popen[str], folder: Path, runs_before: int) -> None:
+    """Return once *victim* has written its ``runs`` row: on a loaded machine start-up alone can take
+    seconds, and a run killed before its row exists is no interrupted run."""
+    deadline = time.monotonic() + 120
+    while runs_recorded(folder) <= runs_before:
+        assert victim.poll() is None, "the crawl exited before it recorded its run"
+        assert time.monotonic() < deadline, "the crawl recorded no run within 120 s"
+        time.sleep(0.05)
 
 
 def summary(stdout: str) -> dict[str, Any]:
@@ -110,8 +131,10 @@ def test_sigkill_at_twenty_random_moments_loses_nothing(tmp_path: Path) -> None:
         settings = write_settings(tmp_path, columns_only(replay, max_pages=40), crawl=POLITE)
         stored_after_kills = []
         for _ in range(20):
+            before = runs_recorded(tmp_path)
             victim = start(settings, tmp_path)
-            time.sleep(rng.uniform(1.0, 6.0))
+            wait_until_recorded(victim, tmp_path, before)
+            time.sleep(rng.uniform(0.2, 5.0))
             victim.kill()
             victim.communicate(timeout=30)
             posts = tmp_path / "site" / "_posts"
@@ -127,7 +150,7 @@ def test_sigkill_at_twenty_random_moments_loses_nothing(tmp_path: Path) -> None:
         statuses = [row.status for row in conn.execute(select(runs.c.status).order_by(runs.c.id))]
         (walk,) = conn.execute(select(list_walks)).all()
     engine.dispose()
-    assert statuses[:20].count("killed") >= 19  # the last killed run may have died before its row was written
+    assert statuses[:20].count("killed") == 20  # each was killed after writing its row
     assert "running" not in statuses
     assert walk.complete
 
