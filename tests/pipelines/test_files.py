@@ -137,5 +137,7 @@ def test_site_fsync_decides_whether_each_post_file_is_flushed(
     synced.clear()
     store.process_item(make_item())
     store.close_spider()
-    assert synced.count("file") == 2 * file_syncs  # the post and its new category page
-    assert synced.count("folder") == 2  # _posts/ and category/, once each at the commit
+    # the post, its new category page and its month's archive pages (category, month, page 1)
+    assert synced.count("file") == 5 * file_syncs
+    # _posts/, category/, archive/<slug>/ and archive/<slug>/<month>/, once each at the commit
+    assert synced.count("folder") == 4
