@@ -89,6 +89,7 @@ articles = Table(
     UniqueConstraint("source", "code", name="uq_articles_source_code"),
     Index("ix_articles_text_hash", "source", "text_hash"),
     Index("ix_articles_published_at", "source", "published_at"),
+    Index("ix_articles_category_published_at", "category", "published_at"),  # the archive pages' months
 )
 
 categories = Table(
