@@ -83,14 +83,33 @@ def _link(href: str, text: str, note: str = "") -> str:
     return f'<li><a href="{{{{ site.baseurl }}}}{href}">{escape(text)}</a>{tail}</li>'
 
 
-def month_files(slug: str, title: str, month: str, entries: Iterable[Entry], page_size: int) -> dict[str, str]:
-    """The pages and the index of one month of category *slug* (*title*: the outlet), by path."""
+def first_changed_page(entries: Iterable[Entry], since: datetime | None, page_size: int) -> int:
+    """The number of the first page a change at *since* can alter (1 for None: the whole month).
+
+    Pages hold posts oldest first, so a post added, moved or removed at *since*
+    shifts only the pages from its own onward.  Posts at exactly *since* count
+    as after it, which may rewrite one page more than needed, never one less.
+    """
+    if since is None:
+        return 1
+    return sum(1 for e in entries if e.published < since) // page_size + 1
+
+
+def month_files(
+    slug: str, title: str, month: str, entries: Iterable[Entry], page_size: int, *, first_page: int = 1,
+) -> dict[str, str]:
+    """The month's index and its pages from *first_page* on, of category *slug* (*title*: the outlet), by path."""
     ordered = sorted(entries, key=lambda e: (e.published, e.code))
     chunks = [ordered[i : i + page_size] for i in range(0, len(ordered), page_size)]
     label = f"{month[:4]}年{month[5:]}月"
     files: dict[str, str] = {}
     pages = []
     for number, chunk in enumerate(chunks, 1):
+        # Only the page's first post is named: it never changes, so a new post rewrites no index.
+        first = chunk[0].published.astimezone(BEIJING)
+        pages.append(_link(f"/{page_path(slug, month, number)}", f"第{number}页", f"<time>自 {first:%m-%d %H:%M}</time>"))
+        if number < first_page:
+            continue
         lines = ['<ul class="posts">']
         for entry in reversed(chunk):
             stamp = entry.published.astimezone(BEIJING)
@@ -99,9 +118,6 @@ def month_files(slug: str, title: str, month: str, entries: Iterable[Entry], pag
         if number > 1:
             lines.append(f'<p class="meta"><a href="{{{{ site.baseurl }}}}/{page_path(slug, month, number - 1)}">较早</a></p>')
         files[page_path(slug, month, number)] = _page(f"{title} {label} 第{number}页", slug, lines)
-        # Only the page's first post is named: it never changes, so a new post rewrites no index.
-        first = chunk[0].published.astimezone(BEIJING)
-        pages.append(_link(f"/{page_path(slug, month, number)}", f"第{number}页", f"<time>自 {first:%m-%d %H:%M}</time>"))
     if chunks:
         files[month_index_path(slug, month)] = _page(f"{title} {label}", slug, ['<ol class="pages">', *reversed(pages), "</ol>"])
     return files

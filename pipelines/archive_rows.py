@@ -13,14 +13,24 @@ months appears or empties (or the index is missing).  Months are Beijing months.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, select
 
 from crawler.items import BEIJING
-from pipelines.archive import ARCHIVE, Entry, category_index, category_index_path, month_files, month_index_path, month_of
+from pipelines.archive import (
+    ARCHIVE,
+    Entry,
+    category_index,
+    category_index_path,
+    first_changed_page,
+    month_files,
+    month_index_path,
+    month_of,
+    page_path,
+)
 from pipelines.models import articles, categories
 
 Write = Callable[[Path, str], object]
@@ -57,24 +67,34 @@ def category_title(conn: Connection, slug: str) -> str:
 
 
 def write_months(
-    conn: Connection, root: Path, months: Iterable[tuple[str, str]], page_size: int, write: Write, remove: Remove,
-    *, every_index: bool = False,
+    conn: Connection, root: Path, months: Mapping[tuple[str, str], datetime | None], page_size: int,
+    write: Write, remove: Remove, *, every_index: bool = False,
 ) -> None:
-    """Rewrite the archive pages of each (slug, month) in *months* and, where needed (or *every_index*), their categories' indexes."""
-    by_slug: dict[str, set[str]] = {}
-    for slug, month in months:
-        by_slug.setdefault(slug, set()).add(month)
+    """Rewrite the archive pages of each (slug, month) in *months* and, where needed (or *every_index*), their categories' indexes.
+
+    *months* maps each (slug, month) to the earliest publication time a change
+    touched in it, or None for the whole month: only pages from that time on are
+    rendered (``archive.first_changed_page``), so a batch that adds k posts at the
+    end of a month renders O(k) pages however long the month already is.
+    """
+    by_slug: dict[str, dict[str, datetime | None]] = {}
+    for (slug, month), since in months.items():
+        by_slug.setdefault(slug, {})[month] = since
     for slug, touched in sorted(by_slug.items()):
         title = category_title(conn, slug)
         months_changed = every_index or not (root / category_index_path(slug)).exists()
-        for month in sorted(touched):
-            files = month_files(slug, title, month, month_entries(conn, slug, month), page_size)
+        for month, since in sorted(touched.items()):
+            entries = month_entries(conn, slug, month)
+            first_page = first_changed_page(entries, since, page_size)
+            files = month_files(slug, title, month, entries, page_size, first_page=first_page)
             months_changed |= (root / month_index_path(slug, month)).exists() != bool(files)
             for path, text in files.items():
                 write(root / path, text)
             folder = root / ARCHIVE / slug / month
             if folder.is_dir():
-                for stale in sorted(set(folder.glob("*.html")) - {root / p for p in files}):
+                pages = -(-len(entries) // page_size)
+                kept = {root / page_path(slug, month, n) for n in range(1, pages + 1)} | {root / p for p in files}
+                for stale in sorted(set(folder.glob("*.html")) - kept):
                     remove(stale)
         if months_changed:  # the index of months changes only when a month appears or empties
             path, text = category_index(slug, title, category_months(conn, slug))

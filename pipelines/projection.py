@@ -155,7 +155,7 @@ def reconcile(
 
         slugs: list[str] = list(conn.execute(select(categories.c.slug).order_by(categories.c.slug)).scalars())
         for slug in slugs:
-            months = [(slug, month) for month in category_months(conn, slug)]
+            months = dict.fromkeys(((slug, month) for month in category_months(conn, slug)), None)
             write_months(conn, site.root, months, page_size, write_archive, remove_archive, every_index=True)
         # archive/ is finews's own: a page no row stands for (a lost batch's month) goes.
         for path in sorted((site.root / ARCHIVE).rglob("*")) if (site.root / ARCHIVE).is_dir() else []:

@@ -202,7 +202,7 @@ class StorePipeline:
         errors: list[BaseException | None] = [None] * len(items)
         stored: list[tuple[ArticleItem, FileChanges, Outcome, Path]] = []
         archive = FileChanges(sync_files=self.sync_files)
-        self.writer.touched = set()
+        self.writer.touched = {}
         try:
             with self.storage.writing() as conn:
                 for n, item in enumerate(items):

@@ -83,8 +83,14 @@ class ArticleWriter:
         self.force = force
         self.near = near
         self.stats = stats
-        # (slug, Beijing month) of every post written or moved: the archive months to refresh.
-        self.touched: set[tuple[str, str]] = set()
+        # (slug, Beijing month) of every post added, moved or retitled, with the earliest time
+        # touched in it: the archive pages to refresh (see archive_rows.write_months).
+        self.touched: dict[tuple[str, str], datetime] = {}
+
+    def touch(self, slug: str, published: datetime) -> None:
+        key = (slug, month_of(published))
+        since = self.touched.get(key)
+        self.touched[key] = published if since is None else min(since, published)
 
     def write(self, conn: Connection, item: ArticleItem, files: FileChanges) -> tuple[Outcome, Path]:
         """Write *item*'s rows on *conn* and its files through *files*; returns the outcome and the post path.
@@ -109,7 +115,7 @@ class ArticleWriter:
             row = {"source": item.source, "code": item.code, "created_at": values["updated_at"], **values, **keys}
             inserted = insert_ignore(conn, articles, row, ["source", "code"])
             if inserted:
-                self.touched.add((post.slug, month_of(post.published)))
+                self.touch(post.slug, post.published)
                 index_signature(conn, inserted.id, (keys["signature"], post.published))
                 target = self.site.post_file(post.path)
                 files.write(target, render_post(post))
@@ -121,8 +127,10 @@ class ArticleWriter:
             current = conn.execute(_CURRENT, code_key(item.source, item.code)).one()  # another writer won
         post, values = self.place(conn, item, files)
         target = self.site.post_file(post.path)
-        self.touched |= {(post.slug, month_of(post.published)), (current.category, month_of(current.published_at))}
         changed = current.content_hash != values["content_hash"]
+        if changed:  # title, time and category are in the hash: an unchanged post keeps its archive pages
+            self.touch(post.slug, post.published)
+            self.touch(current.category, current.published_at)
         if values["list_meta"] is None:  # a fetch by hand knows no list: keep what the last crawl saw
             del values["list_meta"]
         if changed or self.force:
