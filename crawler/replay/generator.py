@@ -49,6 +49,7 @@ from datetime import datetime, timedelta
 from crawler.replay import corpus, topics
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+IMAGE_HOST = "https://np-newspic.dfcfw.com"  # Eastmoney's image CDN, as in real bodies
 FIRST_DATE = datetime(2024, 1, 2, 7, 5, 13)
 MEDIA_LINE = re.compile(r"（文章来源：(.+)）")
 _CHOICE = re.compile(r"\[([^\[\]]*)\]")  # [a|b|c]: one wording per use
@@ -276,7 +277,7 @@ class _Writer:
         if style == "content" and i % 3 != 2:
             for n in range(1 + (i % 8 == 7)):
                 size = rng.choice(((1200, 800), (1080, 720), (690, 460), (640, 427)))
-                src = (f"https://np-newspic.dfcfw.com/download/D{rng.randrange(10**22, 10**23)}"
+                src = (f"{IMAGE_HOST}/download/D{rng.randrange(10**22, 10**23)}"
                        f"_w{size[0]}h{size[1]}.jpg")
                 at = min(len(blocks), 3 + 3 * n)
                 blocks[at:at] = [Block("img", src=src, lazy=i % 4 == 3),

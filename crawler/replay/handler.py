@@ -29,6 +29,7 @@ CT_JSON = "application/json; charset=utf-8"
 CT_HTML = "text/html; charset=utf-8"
 CT_JS = "application/javascript; charset=utf-8"
 CT_TEXT = "text/plain; charset=utf-8"
+CT_SVG = "image/svg+xml"
 HOLD_LIMIT = 3600.0  # a timeout fault without argument holds at most this long (or until stop)
 CHUNK = 64 * 1024
 REASONS = {429: "Too Many Requests"}

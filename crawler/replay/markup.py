@@ -21,6 +21,7 @@ too, when a board name is part of the outlet); text style carries no links.  Art
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from crawler.replay.generator import Block, Part, Story
@@ -133,6 +134,15 @@ def api_json(story: Story, base_url: str, *, empty: bool = False) -> bytes:
 
 def dump_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def placeholder_image(name: str) -> bytes:
+    """An SVG the size a CDN image name states (``…_w690h460.jpg``), served in place of the image."""
+    size = re.search(r"_w(\d{2,4})h(\d{2,4})", name)
+    width, height = (int(size.group(1)), int(size.group(2))) if size else (640, 427)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+            f'<rect width="100%" height="100%" fill="#e9ecef"/><text x="50%" y="50%" fill="#868e96" font-size="24" '
+            'text-anchor="middle" dominant-baseline="middle" font-family="sans-serif">finews replay</text></svg>\n').encode()
 
 
 SHARE_SHELL = """<!DOCTYPE html>

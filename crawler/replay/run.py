@@ -28,7 +28,7 @@ def settings_snippet(server: ReplayServer) -> str:
 def run_replay(*, port: int, articles: int, faults: str, fixtures: Sequence[str]) -> int:
     """Serve on 127.0.0.1:*port* until SIGINT/SIGTERM; 0 on a clean stop, 2 on bad arguments."""
     try:
-        server = ReplayServer(articles, fixtures=fixtures, faults=faults, port=port)
+        server = ReplayServer(articles, fixtures=fixtures, faults=faults, port=port, local_images=True)
     except (ValueError, OSError) as exc:
         print(f"finews replay: {exc}", file=sys.stderr)
         return 2

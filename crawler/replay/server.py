@@ -9,6 +9,8 @@ the host part of each ``sources.eastmoney`` template changes (see :meth:`templat
 * ``/html_News/NewsShare.html?infoCode=NW…`` the static share shell;
 * ``/a/<id>.html`` and ``/a/<id>_<n>.html`` article pages (:mod:`crawler.replay.pages`);
 * the five lists (:mod:`crawler.replay.lists`);
+* ``/download/<name>`` a placeholder SVG for each CDN image, named in bodies instead of the
+  CDN when ``local_images`` is set (``finews demo``, ``finews replay``);
 * ``/robots.txt`` (allow all) and ``/`` (an index of the above); anything else 404.
 
 An unknown code answers 404; to make some codes answer ``200 null`` (the other "no body"
@@ -36,8 +38,8 @@ from typing import Any
 from crawler.replay import lists, markup, pages
 from crawler.replay.faults import Fault, FaultBook, coerce_faults
 from crawler.replay.fixtures import code_of, load_fixture
-from crawler.replay.generator import DATE_FORMAT, ArticleFactory, GeneratedArticle, Story, blocks_from_paragraphs
-from crawler.replay.handler import CT_HTML, CT_JS, CT_JSON, CT_TEXT, ReplayHandler, Response, error_page
+from crawler.replay.generator import DATE_FORMAT, IMAGE_HOST, ArticleFactory, GeneratedArticle, Story, blocks_from_paragraphs
+from crawler.replay.handler import CT_HTML, CT_JS, CT_JSON, CT_SVG, CT_TEXT, ReplayHandler, Response, error_page
 
 logger = logging.getLogger(__name__)
 
@@ -92,12 +94,15 @@ class ReplayServer:
 
     def __init__(self, articles: int = 20, *, fixtures: Sequence[str | Path] = (),
                  faults: str | Sequence[Fault] = (), host: str = "127.0.0.1", port: int = 0,
-                 seed: int = 0, page_size: int = 10) -> None:
+                 seed: int = 0, page_size: int = 10, local_images: bool = False) -> None:
         if articles < 0:
             raise ValueError(f"articles must be 0 or more, not {articles}")
         if page_size < 1:
             raise ValueError(f"page_size must be at least 1, not {page_size}")
         self.host, self.port, self.seed, self.page_size = host, port, seed, page_size
+        # Bodies name the image CDN as real ones do; the demo serves them from here instead,
+        # so a page of its site asks no third party for anything.
+        self.local_images = local_images
         self._faults = FaultBook(coerce_faults(faults))
         self._lock = threading.RLock()
         self._factory = ArticleFactory(seed)
@@ -280,20 +285,27 @@ class ReplayServer:
     def _respond(self, endpoint: str, target: str, path: str, query: dict[str, str], *, empty: bool) -> Response:
         try:
             if endpoint == "api":
-                return self._api(target, empty)
+                return self._own_images(self._api(target, empty))
             if endpoint == "page":
-                return self._page(path, target, empty)
+                return self._own_images(self._page(path, target, empty))
             if endpoint == "share":
                 return Response(200, b"" if empty else markup.SHARE_SHELL.encode("utf-8"), CT_HTML)
             if endpoint == "list":
                 return self._list(target, query, empty)
         except lists.BadQuery as exc:
             return error_page(400, str(exc))
+        if path.startswith("/download/"):
+            return Response(200, markup.placeholder_image(path), CT_SVG)
         if path == "/robots.txt":
             return Response(200, b"User-agent: *\nAllow: /\n", CT_TEXT)
         if path == "/":
             return Response(200, self._index().encode("utf-8"), CT_HTML)
         return error_page(404)
+
+    def _own_images(self, response: Response) -> Response:
+        if not self.local_images:
+            return response
+        return replace(response, body=response.body.replace(IMAGE_HOST.encode(), self.url.encode()))
 
     def _api(self, code: str, empty: bool) -> Response:
         fixture = self._fixtures.get(code)

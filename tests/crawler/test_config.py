@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -20,8 +21,29 @@ def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert config.path is None
     assert config.base_url == "//finews.withounder.com"
     assert config.database_url == f"sqlite:///{tmp_path}/finews.db"
-    assert [lst.kind for lst in config.sources["eastmoney"].lists] == ["nodelist", "columns"]
+    assert [lst.kind for lst in config.sources["eastmoney"].lists] == ["fastnews", "columns"]
     assert config.crawl.retries == 3
+
+
+def test_default_sources_are_eastmoneys_own_hosts_over_https(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FINEWS_CONFIG", raising=False)
+    source = load_config().sources["eastmoney"]
+    urls = [*source.templates.values(), *(lst.url for lst in source.lists)]
+    for url in urls:
+        parts = urlsplit(url)
+        assert parts.scheme == "https" and (parts.hostname or "").endswith(".eastmoney.com"), url
+    rolling = source.lists[0]
+    assert (rolling.kind, rolling.category, rolling.tag) == ("fastnews", "emnews", "东财滚动新闻")
+    assert "fastColumn=102" in rolling.url  # the original's type=102 rolling news
+
+
+def test_repository_settings_file_names_the_code_defaults_of_the_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FINEWS_CONFIG", raising=False)
+    repository = load_config(Path(__file__).resolve().parents[2] / "settings.yaml").sources["eastmoney"]
+    default = load_config().sources["eastmoney"]
+    assert (repository.templates, repository.lists) == (default.templates, default.lists)
 
 
 def test_file_overrides_only_what_it_names(tmp_path: Path) -> None:

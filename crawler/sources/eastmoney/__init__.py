@@ -46,13 +46,22 @@ def _list(kind: str, payload: bytes, url: str) -> ListPage:
 
 class EastmoneySource(Source):
     NAME = NAME
+    # Eastmoney's own hosts only (README "Running against the live site").  The original
+    # system's other lists (legacy webapi type=45 and marketType 37-39) answer only at bare
+    # addresses over plain HTTP, so they are not defaults; settings.yaml shows how to add one.
     DEFAULTS: ClassVar[Mapping[str, Any]] = {
-        "share_link": "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}",
-        "content_api": "http://finews.zning.xyz/NewsData/GetNewsText.do?id={code}",
+        "share_link": "https://choicewzp1.eastmoney.com/html_News/NewsShare.html?infoCode={code}",
+        "content_api": "https://choicewzp1.eastmoney.com/NewsData/GetNewsText.do?id={code}",
         "article_page": "https://finance.eastmoney.com/a/{id}.html",
         "lists": [
-            {"kind": "nodelist", "url": "http://183.136.162.242/web/webapi?type=45&count=100&newsid=1"},
-            {
+            {  # the rolling 7x24 news: the original's type=102 list
+                "kind": "fastnews",
+                "url": "https://np-weblist.eastmoney.com/comm/web/getFastNewsList?client=web"
+                "&biz=web_724&fastColumn=102&sortEnd=&pageSize=50",
+                "category": "emnews",
+                "tag": "东财滚动新闻",
+            },
+            {  # the finance column (财经导读)
                 "kind": "columns",
                 "url": "https://np-listapi.eastmoney.com/comm/web/getNewsByColumns?client=web"
                 "&biz=web_news_col&column=350&order=1&needInteractData=0&page_size=50",
