@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from crawler.config_values import ConfigError, ListConfig, check_slug, check_str, check_url, sqlite_file
+from crawler.config_values import ConfigError, ListConfig, check_list_names, check_slug, check_str, check_url, sqlite_file
 from crawler.sources import Source, source_class
 
 __all__ = ["AppConfig", "ConfigError", "load_config", "parse_duration"]
@@ -238,6 +238,7 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
     site_url = None if site["url"] is None else check_url(site["url"], "site.url", where).rstrip("/")
     crawl = _crawl(data["crawl"], "crawl", where)
     sources = {name: cls.configure(block, max_pages=crawl.max_pages, where=where) for name, (cls, block) in data["sources"].items()}
+    check_list_names([lst for source in sources.values() for lst in source.lists], "sources.*.lists", where)
     categories = {str(outlet): check_slug(slug, f"categories.{outlet}", where) for outlet, slug in (data["categories"] or {}).items()}
     redis_url = data["redis"]["url"]
     if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):

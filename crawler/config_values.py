@@ -14,7 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 SLUG_RE = re.compile(r"^[a-z0-9]+$")
-LIST_KEYS = frozenset({"kind", "url", "max_pages", "category", "tag"})
+# A list's name (`finews backfill --list NAME`): never all digits, which name a list by its position.
+LIST_NAME_RE = re.compile(r"^(?![0-9]+$)[a-z0-9][a-z0-9_-]{0,63}$")
+LIST_KEYS = frozenset({"kind", "url", "max_pages", "category", "tag", "name"})
 
 
 class ConfigError(ValueError):
@@ -31,6 +33,7 @@ class ListConfig:
     category: str | None = None
     tag: str | None = None
     source: str = ""
+    name: str | None = None  # optional; unique over every source's lists
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -80,7 +83,19 @@ def check_lists(value: Any, key: str, source: str, kinds: Collection[str], max_p
     """The list entries of a source block; *max_pages* is ``crawl.max_pages``, the default of each."""
     if not isinstance(value, list):
         raise ConfigError(f"{where}: {key} must be a list")
-    return tuple(_list(entry, f"{key}[{i}]", source, kinds, max_pages, where) for i, entry in enumerate(value))
+    lists = tuple(_list(entry, f"{key}[{i}]", source, kinds, max_pages, where) for i, entry in enumerate(value))
+    check_list_names(lists, key, where)
+    return lists
+
+
+def check_list_names(lists: Collection[ListConfig], key: str, where: str) -> None:
+    """Two lists must not share a name: ``--list NAME`` would not know which one is meant."""
+    seen: set[str] = set()
+    for lst in lists:
+        if lst.name is not None and lst.name in seen:
+            raise ConfigError(f"{where}: {key}: two lists are named {lst.name!r}")
+        if lst.name is not None:
+            seen.add(lst.name)
 
 
 def _list(entry: Any, key: str, source: str, kinds: Collection[str], max_pages: int, where: str) -> ListConfig:
@@ -101,5 +116,8 @@ def _list(entry: Any, key: str, source: str, kinds: Collection[str], max_pages: 
     tag = entry.get("tag")
     if tag is not None and (not isinstance(tag, str) or not tag.strip()):
         raise ConfigError(f"{where}: {key}.tag must be a non-empty string, got {tag!r}")
+    name = entry.get("name")
+    if name is not None and (not isinstance(name, str) or not LIST_NAME_RE.match(name)):
+        raise ConfigError(f"{where}: {key}.name must be a-z, 0-9, '-' and '_' (not only digits), got {name!r}")
     url = check_url(entry.get("url"), f"{key}.url", where)
-    return ListConfig(kind=kind, url=url, max_pages=pages, category=category, tag=tag, source=source)
+    return ListConfig(kind=kind, url=url, max_pages=pages, category=category, tag=tag, source=source, name=name)

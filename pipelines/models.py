@@ -118,7 +118,7 @@ runs = Table(
     "runs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("command", String(16), nullable=False),  # crawl, fetch
+    Column("command", String(16), nullable=False),  # crawl, fetch, backfill
     Column("status", String(16), nullable=False),  # running, ok, failed, interrupted, killed
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
@@ -230,4 +230,25 @@ run_lists = Table(
     Column("items", Integer, nullable=False),  # entries the pages listed
     Column("failures", Integer, nullable=False),  # list pages that failed (network, HTTP, format)
     Column("requested", Integer, nullable=False),  # articles requested because of this list
+)
+
+# `finews backfill`: how far the walk over one list, for one date range, has got.  The
+# cursor (the next page's URL) advances in the transaction that owes the page's articles
+# (pipelines.backlog), so a killed backfill resumes at the first page it had not read and
+# the articles of the pages it had read are in the backlog until they are stored.
+backfill_progress = Table(
+    "backfill_progress",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("url", Text, nullable=False),  # the list's configured URL (its first page)
+    Column("since", String(10), nullable=False),  # YYYY-MM-DD, Beijing time, inclusive
+    Column("until", String(10), nullable=False),  # YYYY-MM-DD, Beijing time, inclusive
+    Column("next_url", Text),  # the first page not read yet; NULL once complete
+    Column("pages", Integer, nullable=False),  # list pages this walk read, over all its runs
+    Column("oldest_at", UTCDateTime),  # the oldest list time the walk reached
+    Column("complete", Boolean, nullable=False),  # reached an item older than `since`, or the list's end
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source", "url", "since", "until", name="uq_backfill_progress_range"),
 )

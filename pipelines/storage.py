@@ -15,13 +15,13 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Engine, func, select
 
 from crawler.config_values import sqlite_file
-from pipelines import backlog, run_records
+from pipelines import backfill_progress, backlog, run_records
 from pipelines.db import make_engine
 from pipelines.db import migrate as migrate_schema
 from pipelines.models import aliases, articles, categories, quarantine, run_lists, runs
@@ -145,6 +145,32 @@ class Storage:
     ) -> backlog.Owed | None:
         with self.writing() as conn:
             return backlog.record_failure(conn, source, code, reason, now, retry, ours=ours)
+
+    # --- what a backfill asks ---------------------------------------------------------
+    def resume_backfill(self, source: str, url: str, since: date, until: date, now: datetime) -> backfill_progress.Progress:
+        """Where the backfill of the list at *url* for [since, until] starts (pipelines.backfill_progress)."""
+        with self.writing() as conn:
+            return backfill_progress.resume(conn, source, url, since, until, now)
+
+    def record_backfill_page(
+        self, source: str, url: str, since: date, until: date, listed: Mapping[str, dict[str, Any]], now: datetime, *,
+        next_url: str | None, oldest: datetime | None,
+    ) -> None:
+        """One backfill page in one transaction: owe *listed* (code → hints) before any request
+        leaves, and move the walk's cursor to *next_url* (None: the walk is complete)."""
+        with self.writing() as conn:
+            backlog.record_listed(conn, source, listed, now)
+            backfill_progress.advance(conn, source, url, since, until, next_url=next_url, oldest=oldest, now=now)
+
+    def backfill_progress(self, source: str, url: str, since: date, until: date) -> backfill_progress.Progress | None:
+        with self.engine.connect() as conn:
+            return backfill_progress.read(conn, source, url, since, until)
+
+    def forget_owed(self, source: str, code: str) -> None:
+        """Nothing is owed for *code* any more although it was not stored (a backfill found it
+        outside its range once fetched)."""
+        with self.writing() as conn:
+            backlog.settle(conn, source, code)
 
     # --- runs -------------------------------------------------------------------------
     def mark_killed(self) -> list[int]:

@@ -81,7 +81,7 @@ def test_pipelines_use_only_the_item_the_sources_and_the_defaults_of_crawler() -
 def test_spiders_and_commands_reach_the_database_only_through_the_storage() -> None:
     # The benchmarks seed databases of 50,000 rows directly: a tool that measures the rooms, not one of them.
     rest = [p for p in in_room("crawler") if not module_name(p).startswith(("crawler.sources", "crawler.replay", "crawler.bench"))]
-    forbidden = re.compile(r"(sqlalchemy|pipelines\.(models|records|run_records|db|writer|dedupe|backlog))\b")
+    forbidden = re.compile(r"(sqlalchemy|pipelines\.(models|records|run_records|db|writer|dedupe|backlog|backfill_progress))\b")
     allowed = re.compile(r"sqlalchemy\.(exc|engine\.make_url)\b|pipelines\.backlog\.Retry$")
     assert offending(rest, forbidden, allowed) == []
 

@@ -36,6 +36,12 @@ def parser() -> argparse.ArgumentParser:
     crawl.add_argument("--max-items", type=int, metavar="N", help="fetch at most N articles this run")
     crawl.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
 
+    backfill = sub.add_parser("backfill", help="page the lists past max_pages into the past; resumable")
+    backfill.add_argument("--since", metavar="DATE", help="oldest day to store, YYYY-MM-DD Beijing time (default: 29 days before --until)")
+    backfill.add_argument("--until", metavar="DATE", help="newest day to store, inclusive (default: today)")
+    backfill.add_argument("--list", metavar="NAME", dest="list_name", help="only this list: its name, or its position 1, 2, …")
+    backfill.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
+
     schedule = sub.add_parser("schedule", help="run `crawl` every interval, each run in a fresh process")
     schedule.add_argument("--every", required=True, metavar="INTERVAL", help="e.g. 30s, 5m, 1h")
     schedule.add_argument("--max-runs", type=int, metavar="N", help="stop after N runs")
@@ -111,6 +117,11 @@ def run_command(args: argparse.Namespace) -> int:
             from crawler.cli.crawl import crawl
 
             return crawl(config, max_items=args.max_items, as_json=args.json, verbose=args.verbose)
+        if args.command == "backfill":
+            from crawler.cli.backfill import backfill
+
+            return backfill(config, since=args.since, until=args.until, list_name=args.list_name,
+                            as_json=args.json, verbose=args.verbose)
         if args.command == "schedule":
             from crawler.cli.schedule import schedule
 

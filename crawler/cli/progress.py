@@ -51,7 +51,9 @@ class ProgressLine:
         assert self.stats is not None
         requests = self.stats.get_value("downloader/request_count", 0)
         listed = self.stats.get_value("lists/entries", 0)
-        sys.stderr.write(f"\r{requests} requests, {listed} listed, {self.stored} stored, {self.failed} failed ")
+        oldest = self.stats.get_value("backfill/oldest")  # a backfill: how far back its lists have got
+        back = f", back to {oldest}" if oldest else ""
+        sys.stderr.write(f"\r{requests} requests, {listed} listed, {self.stored} stored, {self.failed} failed{back} ")
         sys.stderr.flush()
 
     def done(self, **_: Any) -> None:

@@ -37,7 +37,7 @@ row that per-list figures belong to).  Stats:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -45,13 +45,15 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request, Spider
 
 from crawler.failure_reasons import describe_failure
-from crawler.sources import ListEntry, SourceFormatError
+from crawler.sources import ListEntry, ListPage, SourceFormatError
 from crawler.spiders.articles import ArticleFetcher
 from pipelines.storage import Storage
 
 if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.python.failure import Failure
+
+    from pipelines.backlog import Owed
 
 
 def list_meta(entry: ListEntry) -> dict[str, str]:
@@ -90,6 +92,15 @@ class ListCrawlSpider(ArticleFetcher, Spider):
         settings = self.crawler.settings
         self.max_items = settings.getint("FINEWS_MAX_ITEMS") or None
         self.storage = Storage.acquire(settings.get("FINEWS_DATABASE_URL"))
+        for request in self.owed_requests():
+            yield request
+        for config in settings.getlist("FINEWS_LISTS"):
+            self.figures[config["url"]] = ListFigures()
+            yield self.list_request(config["url"], config, page=1)
+
+    def owed_requests(self) -> Iterator[Request]:
+        """The backlog's due articles, before any list page: what earlier runs still owe."""
+        assert self.storage is not None
         now = datetime.now(UTC)
         for source in (name for name, src in self.sources.items() if src.enabled):
             for entry in self.storage.due(source, now):
@@ -99,9 +110,6 @@ class ListCrawlSpider(ArticleFetcher, Spider):
                     continue
                 self.crawler.stats.inc_value("backlog/requested")
                 yield self.article_request(source, entry.code, entry.hints.get("targets") or [entry.code], entry.hints)
-        for config in settings.getlist("FINEWS_LISTS"):
-            self.figures[config["url"]] = ListFigures()
-            yield self.list_request(config["url"], config, page=1)
 
     def closed(self, reason: str) -> None:
         if self.storage is None:
@@ -134,24 +142,30 @@ class ListCrawlSpider(ArticleFetcher, Spider):
         self.crawler.stats.inc_value("lists/failed")
         self.logger.error("list %s failed: %s", failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
 
-    def parse_list_page(self, response: Response, config: dict[str, Any], page: int) -> Iterator[Request]:
+    def read_listing(self, response: Response, config: dict[str, Any]) -> ListPage | None:
+        """The list page *response*, parsed by the list's source; None (counted as failed) when malformed."""
         stats = self.crawler.stats
-        assert stats is not None and self.storage is not None
-        figures = self.figures[config["url"]]
-        source_name = config["source"]
-        source = self.sources[source_name]
+        assert stats is not None
         stats.inc_value("lists/pages")
         try:
-            listing = source.parse_list(config["kind"], response.body)
+            return self.sources[config["source"]].parse_list(config["kind"], response.body)
         except SourceFormatError as exc:
-            figures.failures += 1
+            self.figures[config["url"]].failures += 1
             stats.inc_value("lists/failed")
             self.logger.error("list %s: %s", response.url, exc)
-            return
-        stored, owed = self.storage.listed_state(source_name, [e.code for e in listing.entries])
-        now = datetime.now(UTC)
+            return None
+
+    def wanted(
+        self, entries: Iterable[ListEntry], config: dict[str, Any], stored: Mapping[str, dict[str, Any]],
+        owed: Mapping[str, Owed], now: datetime,
+    ) -> dict[str, tuple[list[str], dict[str, Any]]]:
+        """The listed *entries* to fetch (code → targets, hints): new, or stored with other list
+        metadata; not those listed earlier in this run, parked or backing off."""
+        stats = self.crawler.stats
+        assert stats is not None
+        figures = self.figures[config["url"]]
         wanted: dict[str, tuple[list[str], dict[str, Any]]] = {}
-        for entry in listing.entries:
+        for entry in entries:
             stats.inc_value("lists/entries")
             figures.items += 1
             if entry.code in self.seen:
@@ -177,6 +191,28 @@ class ListCrawlSpider(ArticleFetcher, Spider):
                 "list_meta": {config["url"]: meta},
             }
             wanted[entry.code] = ([entry.url or entry.code], hints)
+        return wanted
+
+    def request_wanted(self, config: dict[str, Any], wanted: Mapping[str, tuple[list[str], dict[str, Any]]]) -> Iterator[Request]:
+        """The requests of *wanted*, up to ``--max-items``; call once they are owed (the backlog)."""
+        for code, (targets, hints) in wanted.items():
+            if self.max_items is not None and self.requested >= self.max_items:
+                self.crawler.stats.inc_value("articles/deferred")
+                continue
+            self.figures[config["url"]].requested += 1
+            yield self.article_request(config["source"], code, targets, hints)
+
+    def parse_list_page(self, response: Response, config: dict[str, Any], page: int) -> Iterator[Request]:
+        stats = self.crawler.stats
+        assert stats is not None and self.storage is not None
+        figures = self.figures[config["url"]]
+        source_name = config["source"]
+        listing = self.read_listing(response, config)
+        if listing is None:
+            return
+        stored, owed = self.storage.listed_state(source_name, [e.code for e in listing.entries])
+        now = datetime.now(UTC)
+        wanted = self.wanted(listing.entries, config, stored, owed, now)
         if page == 1:
             figures.walk_was_finished = self.storage.walk_finished(source_name, config["url"])
         more = bool(listing.next_cursor) and page < int(config["max_pages"])
@@ -195,12 +231,8 @@ class ListCrawlSpider(ArticleFetcher, Spider):
         # Owed before requested: a run that dies from here on leaves these to the next one.
         listed = {code: {**hints, "targets": targets} for code, (targets, hints) in wanted.items()}
         self.storage.record_list_page(source_name, config["url"], listed, now, first=page == 1, last=None if more else page)
-        for code, (targets, hints) in wanted.items():
-            if self.max_items is not None and self.requested >= self.max_items:
-                stats.inc_value("articles/deferred")
-                continue
-            figures.requested += 1
-            yield self.article_request(source_name, code, targets, hints)
+        yield from self.request_wanted(config, wanted)
         if more:
             assert listing.next_cursor is not None
-            yield self.list_request(source.next_page_url(response.url, listing.next_cursor), config, page + 1)
+            next_url = self.sources[source_name].next_page_url(response.url, listing.next_cursor)
+            yield self.list_request(next_url, config, page + 1)

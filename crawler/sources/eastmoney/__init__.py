@@ -55,6 +55,7 @@ class EastmoneySource(Source):
         "article_page": "https://finance.eastmoney.com/a/{id}.html",
         "lists": [
             {  # the rolling 7x24 news: the original's type=102 list
+                "name": "rolling",
                 "kind": "fastnews",
                 "url": "https://np-weblist.eastmoney.com/comm/web/getFastNewsList?client=web"
                 "&biz=web_724&fastColumn=102&sortEnd=&pageSize=50",
@@ -62,6 +63,7 @@ class EastmoneySource(Source):
                 "tag": "东财滚动新闻",
             },
             {  # the finance column (财经导读)
+                "name": "finance",
                 "kind": "columns",
                 "url": "https://np-listapi.eastmoney.com/comm/web/getNewsByColumns?client=web"
                 "&biz=web_news_col&column=350&order=1&needInteractData=0&page_size=50",
