@@ -15,6 +15,10 @@ from crawler.sources.eastmoney import EastmoneySource
 from pipelines import clean
 from pipelines.site import Site
 
+# The share link the original system printed, which the golden seed post carries (SPEC §3:
+# the golden tests name this host; the default is Eastmoney's own).
+GOLDEN_SHARE_LINK = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}"
+
 
 def sources(**block: Any) -> dict[str, EastmoneySource]:
     """``FINEWS_SOURCES`` with Eastmoney's defaults, the keys of *block* overridden."""

@@ -10,12 +10,17 @@ from typing import Any
 
 import yaml
 
+from tests.eastmoney import GOLDEN_SHARE_LINK
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_settings(folder: Path, templates: dict[str, Any], **overrides: Any) -> Path:
-    """A settings.yaml in *folder* with every source template pointed at the replay."""
-    eastmoney = {k: v for k, v in templates.items() if k != "share_link"}  # posts keep the real share link
+    """A settings.yaml in *folder* with every source template pointed at the replay.
+
+    Posts print the golden post's share link, not the replay's (share links are never fetched).
+    """
+    eastmoney = {**templates, "share_link": GOLDEN_SHARE_LINK}
     data: dict[str, Any] = {
         "site": {"dir": "site"},
         "database": {"url": "sqlite:///finews.db"},

@@ -32,7 +32,7 @@ def test_seed_through_the_pipeline_chain(tmp_path: Path) -> None:
     )
     crawler = get_crawler(
         settings_dict={
-            "FINEWS_SOURCES": eastmoney.SOURCES,  # the share link the golden post was made with is the default
+            "FINEWS_SOURCES": eastmoney.sources(share_link=eastmoney.GOLDEN_SHARE_LINK),
             "FINEWS_BASE_URL": "//finews.withounder.com",
             "FINEWS_DATABASE_URL": f"sqlite:///{tmp_path}/finews.db",
             "FINEWS_SITE_DIR": str(tmp_path / "site"),
