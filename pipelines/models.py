@@ -149,10 +149,15 @@ aliases = Table(
     Column("source", String(32), nullable=False),
     Column("code", String(32), nullable=False),
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("kind", String(16), nullable=False),  # "duplicate" (same title and body) or "near" (skipped near-duplicate)
+    # "duplicate" (same title and body), "near" (skipped near-duplicate) or "file" (an imported post
+    # file naming the article under another spelling of its code, see pipelines/importer.py)
+    Column("kind", String(16), nullable=False),
     Column("similarity", Float, nullable=False),  # estimated Jaccard similarity; 1.0 for "duplicate"
     Column("title", Text, nullable=False),  # the alias's own title, for people reading the table
     Column("list_meta", Text),  # as articles.list_meta: lets incremental runs skip the code
+    # `finews import`: the post file (relative to the site folder when inside it) that named
+    # the article under this code, e.g. the original's <date>-<18-digit id>.md; NULL for a crawl's.
+    Column("post_path", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("source", "code", name="uq_aliases_source_code"),

@@ -51,6 +51,9 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--check", action="store_true", help="print only the health; exit 1 when failing (for monitors)")
     status.add_argument("--json", action="store_true", help="print one JSON object")
     sub.add_parser("init", help="create the minimal Jekyll files in site.dir when missing")
+    importer = sub.add_parser("import", help="read posts in the post format (site _posts/ and each PATH) into the database")
+    importer.add_argument("paths", nargs="*", metavar="PATH", help="a folder of posts (e.g. the original's old_post/) or a post file")
+    importer.add_argument("--dry-run", action="store_true", help="read and clean every post, print what would be stored; write nothing")
 
     replay = sub.add_parser("replay", help="serve the bundled replay of the source on 127.0.0.1")
     replay.add_argument("--port", type=int, default=8765)
@@ -130,6 +133,10 @@ def run_command(args: argparse.Namespace) -> int:
             from crawler.cli.rebuild import rebuild
 
             return rebuild(config)
+        if args.command == "import":
+            from crawler.cli.importer import import_posts
+
+            return import_posts(config, args.paths, dry_run=args.dry_run)
         if args.command == "status":
             from crawler.cli.status import status
 
