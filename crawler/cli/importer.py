@@ -41,14 +41,13 @@ COUNTED = ("new", "updated", "unchanged", "duplicate", "failed", "quarantined")
 def post_files(config: AppConfig, paths: Sequence[str]) -> list[Path]:
     """The files to import, each once: finews-named posts first, then the rest, each group in the order found.
 
-    UsageError when a PATH does not exist, or when none is given and ``_posts/`` is missing.
+    UsageError when a PATH does not exist.  A missing ``_posts/`` is a site with no post
+    yet (a new repository's first scheduled run): nothing to import from there.
     """
     roots: list[Path] = []
     default = config.site_dir / POSTS
     if default.is_dir():
         roots.append(default)
-    elif not paths:
-        raise UsageError(f"no {POSTS}/ folder in {config.site_dir} and no PATH to import from")
     for given in paths:
         path = Path(given)
         if not path.exists():
@@ -68,9 +67,12 @@ def post_files(config: AppConfig, paths: Sequence[str]) -> list[Path]:
 
 
 def import_posts(config: AppConfig, paths: Sequence[str], *, dry_run: bool) -> int:
-    from crawler.cli import EXIT_FAILED, EXIT_OK
+    from crawler.cli import EXIT_FAILED, EXIT_OK, display
 
     files = post_files(config, paths)
+    if not files:
+        print(f"finews import: no post to import in {display(config.site_dir / POSTS)}"
+              + (" or " + ", ".join(paths) if paths else ""), file=sys.stderr)
     started = time.monotonic()
     progress = Progress(len(files)) if sys.stderr.isatty() else None
     counts: Counter[str] = Counter()

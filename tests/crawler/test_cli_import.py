@@ -23,6 +23,7 @@ from pipelines.importer import file_key
 from pipelines.models import aliases, articles, quarantine
 from tests.conftest import GOLDEN_SEED
 from tests.crawler.cli_helpers import finews, write_settings
+from tests.eastmoney import GOLDEN_SHARE_LINK
 from tests.pipelines.store_helpers import dump, rows
 from tests.real_posts import POSTS, outlets
 
@@ -34,7 +35,9 @@ def site(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> 
     """A settings file in *tmp_path* (the working folder) for site ``site/`` and the test's database; returns it."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FINEWS_CONFIG", raising=False)
-    data = {"site": {"dir": "site"}, "database": {"url": database_url}, "categories": {"科技日报": "kejiribao"}}
+    # The posts of the original system print its share link: the settings name it, as the golden test does.
+    data = {"site": {"dir": "site"}, "database": {"url": database_url}, "categories": {"科技日报": "kejiribao"},
+            "sources": {"eastmoney": {"share_link": GOLDEN_SHARE_LINK}}}
     settings = tmp_path / "settings.yaml"
     settings.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     (tmp_path / "site" / "_posts").mkdir(parents=True)
@@ -217,9 +220,15 @@ def test_a_dry_run_writes_nothing(site: Path, capsys: pytest.CaptureFixture[str]
 def test_a_missing_path_is_a_usage_error(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-c", str(site), "import", "no-such-folder"]) == 2
     assert "no such file or folder: no-such-folder" in capsys.readouterr().err
-    shutil.rmtree(site.parent / "site" / "_posts")
-    assert main(["-c", str(site), "import"]) == 2
-    assert "no _posts/ folder" in capsys.readouterr().err
+
+
+
+def test_a_site_without_posts_yet_imports_nothing_and_succeeds(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.rmtree(site.parent / "site" / "_posts")  # a new repository: git keeps no empty _posts/
+    assert main(["-c", str(site), "import"]) == 0
+    captured = capsys.readouterr()
+    assert "no post to import" in captured.err
+    assert captured.out.splitlines()[-1].startswith("ok: 0 new, 0 updated, 0 unchanged, 0 duplicate, 0 failed, 0 quarantined; 0 posts")
 
 
 @pytest.fixture
