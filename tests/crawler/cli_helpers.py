@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +50,12 @@ def finews(*args: str, cwd: Path, timeout: float = 120, env: dict[str, str] | No
         timeout=timeout,
         check=False,
     )
+
+
+def rows_in(folder: Path, table: str) -> int:
+    """Rows of *table* in the folder's SQLite ``finews.db``, read while a run may be writing (0 before it exists)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{folder / 'finews.db'}?mode=ro", uri=True, timeout=5)) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:  # no database or no table yet
+        return 0

@@ -15,12 +15,10 @@ retried next run).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -33,7 +31,7 @@ from sqlalchemy import create_engine, func, select
 
 from crawler.replay import ReplayServer
 from pipelines.models import articles, backlog, list_walks, runs
-from tests.crawler.cli_helpers import ROOT, finews, write_settings
+from tests.crawler.cli_helpers import ROOT, finews, rows_in, write_settings
 
 SEED = 20261201  # the kill moments are random but reproducible
 # Politeness as in production, scaled down (two requests per host, a delay between them), so that
@@ -57,20 +55,12 @@ def start(settings: Path, cwd: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def runs_recorded(folder: Path) -> int:
-    """Rows in the folder's ``runs`` table (0 before the first run created it)."""
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{folder / 'finews.db'}?mode=ro", uri=True, timeout=5)) as conn:
-            return int(conn.execute("SELECT count(*) FROM runs").fetchone()[0])
-    except sqlite3.OperationalError:  # no database or no table yet
-        return 0
-
 
 def wait_until_recorded(victim: subprocess.Popen[str], folder: Path, runs_before: int) -> None:
     """Return once *victim* has written its ``runs`` row: on a loaded machine start-up alone can take
     seconds, and a run killed before its row exists is no interrupted run."""
     deadline = time.monotonic() + 120
-    while runs_recorded(folder) <= runs_before:
+    while rows_in(folder, "runs") <= runs_before:
         assert victim.poll() is None, "the crawl exited before it recorded its run"
         assert time.monotonic() < deadline, "the crawl recorded no run within 120 s"
         time.sleep(0.05)
@@ -131,7 +121,7 @@ def test_sigkill_at_twenty_random_moments_loses_nothing(tmp_path: Path) -> None:
         settings = write_settings(tmp_path, columns_only(replay, max_pages=40), crawl=POLITE)
         stored_after_kills = []
         for _ in range(20):
-            before = runs_recorded(tmp_path)
+            before = rows_in(tmp_path, "runs")
             victim = start(settings, tmp_path)
             wait_until_recorded(victim, tmp_path, before)
             time.sleep(rng.uniform(0.2, 5.0))

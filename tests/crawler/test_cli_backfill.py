@@ -7,10 +7,8 @@ A page size of 20 makes the lists 30 pages long, against a ``max_pages`` of 2.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -29,7 +27,7 @@ from crawler.lock import run_lock
 from crawler.replay import GeneratedArticle, ReplayServer
 from crawler.spiders.backfill import DateRange, Place, place
 from pipelines.models import articles, backfill_progress, backlog, runs
-from tests.crawler.cli_helpers import ROOT, finews, write_settings
+from tests.crawler.cli_helpers import ROOT, finews, rows_in, write_settings
 
 ARTICLES = 600
 PAGE_SIZE = 20
@@ -139,13 +137,6 @@ def test_backfill_stores_exactly_the_articles_dated_in_the_range(database_url: s
         assert stored_codes(tmp_path, database_url) == expected
 
 
-def articles_stored(folder: Path) -> int:
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{folder / 'finews.db'}?mode=ro", uri=True, timeout=5)) as conn:
-            return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
-    except sqlite3.OperationalError:  # no database or no table yet
-        return 0
-
 
 def test_a_killed_backfill_resumes_and_refetches_nothing_it_stored(tmp_path: Path) -> None:
     with ReplayServer(articles=ARTICLES, page_size=PAGE_SIZE) as replay:
@@ -165,7 +156,7 @@ def test_a_killed_backfill_resumes_and_refetches_nothing_it_stored(tmp_path: Pat
             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         deadline = time.monotonic() + 120
-        while articles_stored(tmp_path) < len(by_crawl) + 25:
+        while rows_in(tmp_path, "articles") < len(by_crawl) + 25:
             assert victim.poll() is None, victim.communicate()[1][-2000:]
             assert time.monotonic() < deadline, "nothing stored within 120 s"
             time.sleep(0.02)
