@@ -5,10 +5,12 @@ tests/fixtures/real and the seed post in turn, half of them named by the bare id
 the original did, each with its own date, title and text: every Chinese character
 of the body before the outlet line is drawn at random, so the near-duplicate index
 finds as few candidates as among real articles, while the markup the cleaner works
-on stays the real one), then runs ``finews import`` twice in fresh processes on
-SQLite and prints posts (files) per second for each run.  The second run reads the
-N posts plus the N/2 finews-named posts the first wrote for the id-named ones.
-Figures, not assertions.
+on stays the real one), and the seed post itself, then, in fresh processes on SQLite: ``finews import``
+(files per second), ``finews rebuild`` after deleting the seed post (which must
+restore it byte for byte as the golden post and rewrite no other file), and
+``finews import`` again (which must change nothing).  The second import reads the
+N + 1 posts plus the N/2 finews-named posts the first wrote for the id-named ones.
+Prints the figures and whether each check held; exit 1 when one did not.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import FIXTURES, GOLDEN_SEED
+from tests.eastmoney import GOLDEN_SHARE_LINK
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u4e00-\u9fff]")
+SEED_NAME = "2022-02-09-NW202202092271461775.md"
 
 
 def write_posts(site: Path, n: int) -> None:
@@ -52,28 +56,51 @@ def write_posts(site: Path, n: int) -> None:
         (posts / name).write_text("---\n" + "\n".join(lines) + "\n---\n" + body, encoding="utf-8")
 
 
+def finews(work: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=work, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, check=False)
+    return time.perf_counter() - started, run
+
+
+def last_line(run: subprocess.CompletedProcess[str]) -> str:
+    return run.stdout.splitlines()[-1] if run.stdout else run.stderr.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("-n", type=int, default=2000, help="posts to import (default 2000)")
+    args.add_argument("-n", type=int, default=2000, help="generated posts to import besides the seed post (default 2000)")
     args.add_argument("--dir", type=Path, help="work folder (default: a temporary one, removed after)")
     options = args.parse_args(argv)
     work = options.dir or Path(tempfile.mkdtemp(prefix="finews-import-bench-"))
+    golden = (GOLDEN_SEED / "expected-post.md").read_bytes()
+    checks: dict[str, bool] = {}
     try:
         (work / "settings.yaml").write_text(
-            'site: {dir: site}\ndatabase: {url: "sqlite:///finews.db"}\ncategories: {科技日报: kejiribao}\n', encoding="utf-8")
+            'site: {dir: site}\ndatabase: {url: "sqlite:///finews.db"}\ncategories: {科技日报: kejiribao}\n'
+            f'sources: {{eastmoney: {{share_link: "{GOLDEN_SHARE_LINK}"}}}}\n', encoding="utf-8")
         write_posts(work / "site", options.n)
-        for label in ("first import", "second import"):
-            files = sum(1 for _ in (work / "site" / "_posts").glob("*.md"))
-            started = time.perf_counter()
-            run = subprocess.run([sys.executable, "-m", "crawler.cli", "import"], cwd=work, capture_output=True, text=True,
-                                 env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, check=False)
-            seconds = time.perf_counter() - started
-            summary = run.stdout.splitlines()[-1] if run.stdout else run.stderr.strip()
-            print(f"{label}: {files} files in {seconds:.1f} s, {files / seconds:.0f} files/s (exit {run.returncode}; {summary})")
+        seed = work / "site" / "_posts" / SEED_NAME
+        seed.write_bytes(golden)
+        files = sum(1 for _ in (work / "site" / "_posts").glob("*.md"))
+        seconds, run = finews(work, "import")
+        print(f"first import: {files} files in {seconds:.1f} s, {files / seconds:.0f} files/s (exit {run.returncode}; {last_line(run)})")
+        checks["all imported"] = run.returncode == 0 and last_line(run).startswith(f"ok: {options.n + 1} new, 0 updated")
+        seed.unlink()
+        seconds, run = finews(work, "rebuild")
+        print(f"rebuild without the seed post: {seconds:.1f} s (exit {run.returncode}; {last_line(run)})")
+        checks["the seed post rebuilt as the golden post"] = seed.exists() and seed.read_bytes() == golden
+        checks["rebuild changed no other file"] = last_line(run).startswith("restored 1, rewritten 0, removed orphans 0")
+        files = sum(1 for _ in (work / "site" / "_posts").glob("*.md"))
+        seconds, run = finews(work, "import")
+        print(f"second import: {files} files in {seconds:.1f} s, {files / seconds:.0f} files/s (exit {run.returncode}; {last_line(run)})")
+        checks["the second import changed nothing"] = run.returncode == 0 and last_line(run).startswith("ok: 0 new, 0 updated")
     finally:
         if options.dir is None:
             shutil.rmtree(work, ignore_errors=True)
-    return 0
+    for name, held in checks.items():
+        print(f"{'ok' if held else 'FAILED'}: {name}")
+    return 0 if all(checks.values()) else 1
 
 
 if __name__ == "__main__":
