@@ -44,10 +44,12 @@ def demo(folder: Path, *, articles: int, verbose: bool) -> int:
     from crawler.skeleton import theme_of, write_skeleton
 
     folder.mkdir(parents=True, exist_ok=True)
+    replay = ReplayServer(articles=articles, port=DEMO_PORT, local_images=True)
     try:
-        replay = ReplayServer(articles=articles, port=DEMO_PORT, local_images=True).start()
-    except OSError:  # the port is taken (a replay already runs there): any free one
-        replay = ReplayServer(articles=articles, local_images=True).start()
+        replay.start()
+    except OSError:  # the port is taken (a replay already runs there): any free one, same articles
+        replay.port = 0
+        replay.start()
     with replay:
         settings_file = folder / "settings.yaml"
         settings_file.write_text(
