@@ -79,7 +79,7 @@ DEFAULTS: dict[str, Any] = {
     "dedupe": DEDUPE_DEFAULTS,
     "health": HEALTH_DEFAULTS,
     "alerts": ALERTS_DEFAULTS,
-    "redis": {"url": None},
+    "redis": {"url": None, "prefix": "finews", "max_outage": "1m"},
 }
 
 DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhd]?)$")
@@ -129,6 +129,9 @@ class AppConfig:
     site_title: str = "finews"
     feed_items: int = 50  # entries per Atom feed
     page_size: int = 50  # post links per home, category or archive page
+    redis_url: str | None = None  # distributed mode (crawler/distributed)
+    redis_prefix: str = "finews"  # the start of every Redis key this installation uses
+    redis_max_outage: float = 60.0  # seconds a distributed process waits for Redis before it gives up
 
     @property
     def lists(self) -> tuple[ListConfig, ...]:
@@ -240,17 +243,20 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
     sources = {name: cls.configure(block, max_pages=crawl.max_pages, where=where) for name, (cls, block) in data["sources"].items()}
     check_list_names([lst for source in sources.values() for lst in source.lists], "sources.*.lists", where)
     categories = {str(outlet): check_slug(slug, f"categories.{outlet}", where) for outlet, slug in (data["categories"] or {}).items()}
-    redis_url = data["redis"]["url"]
-    if redis_url is not None and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
-        raise ConfigError(f"{where}: redis.url must be a redis:// URL or null, got {redis_url!r}")
-    if redis_url is not None:
-        # Better a clear stop than a run that silently ignores the distributed setup it was given.
-        raise ConfigError(f"{where}: redis.url: distributed mode is not available in this release; set it to null")
+    database_url = _database_url(data["database"]["url"], base, where)
+    redis_url, redis_prefix = _redis(data["redis"], database_url, where)
+    try:
+        redis_max_outage = parse_duration(data["redis"]["max_outage"])
+    except ValueError as exc:
+        raise ConfigError(f"{where}: redis.max_outage: {exc}") from None
     return AppConfig(
         path=path,
         site_dir=site_dir if site_dir.is_absolute() else base / site_dir,
         base_url=base_url,
-        database_url=_database_url(data["database"]["url"], base, where),
+        database_url=database_url,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        redis_max_outage=redis_max_outage,
         sources=sources,
         categories=categories,
         crawl=crawl,
@@ -265,6 +271,18 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
             None if data["alerts"]["webhook_url"] is None else check_url(data["alerts"]["webhook_url"], "alerts.webhook_url", where)
         ),
     )
+
+
+def _redis(block: Mapping[str, Any], database_url: str, where: str) -> tuple[str | None, str]:
+    url, prefix = block["url"], block["prefix"]
+    if url is not None and not str(url).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{where}: redis.url must be a redis:// URL or null, got {url!r}")
+    if not isinstance(prefix, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", prefix):
+        raise ConfigError(f"{where}: redis.prefix must be 1 to 64 letters, digits, '_', '.' or '-', got {prefix!r}")
+    if url is not None and sqlite_file(database_url) is not None:
+        # Workers on several machines cannot share a SQLite file, and SQLite has one writer at a time.
+        raise ConfigError(f"{where}: redis.url (distributed mode) needs a PostgreSQL database.url, not SQLite")
+    return url, prefix
 
 
 def _database_url(value: Any, base: Path, where: str) -> str:

@@ -4,7 +4,8 @@
 (and, for SQLite, on ``<database>.lock``) without waiting; a second run gets
 :class:`LockBusy` at once.  The kernel drops a ``flock`` when its holder dies, so
 a run killed with SIGKILL never blocks the next one.  Jekyll ignores dot-files,
-so the lock file is never published.
+so the lock file is never published.  Distributed mode takes a lock in Redis
+instead (see :func:`run_lock`).
 """
 
 from __future__ import annotations
@@ -53,7 +54,20 @@ def hold(path: Path) -> Iterator[None]:
 
 @contextmanager
 def run_lock(config: AppConfig) -> Iterator[None]:
-    """Hold every lock of *config*'s site and database for the duration of a run."""
+    """Hold every lock of *config*'s site and database for the duration of a run.
+
+    In distributed mode (``redis.url``) the lock is the run lock in Redis
+    (crawler/distributed/run.py), which holds across machines; the site folder
+    is shared with the workers, so it gets no flock.
+    """
+    if config.redis_url is not None:
+        from crawler.distributed import Keys, connect, require
+        from crawler.distributed.run import RunLock
+
+        client = require(connect(config.redis_url), config.redis_url)
+        with RunLock(client, Keys(config.redis_prefix)):
+            yield
+        return
     with ExitStack() as stack:
         for path in lock_paths(config):
             stack.enter_context(hold(path))

@@ -103,6 +103,26 @@ def scrapy_settings(config: AppConfig) -> dict[str, Any]:
     }
 
 
+def distributed_settings(config: AppConfig) -> dict[str, Any]:
+    """Distributed mode (``redis.url``): the queue, dupefilter, run extension and host delay in Redis.
+
+    For the processes that share a run's queue (``crawl`` and ``worker``), on top of :func:`scrapy_settings`.
+    """
+    from crawler.distributed import scrapy_settings as redis_settings
+
+    assert config.redis_url is not None
+    return {
+        **redis_settings(config.redis_url, config.redis_prefix, config.crawl.delay),
+        "FINEWS_REDIS_OUTAGE_S": config.redis_max_outage,
+        # Every process's store waits for the one writer lock of the database (pipelines/records.py),
+        # and holds its reactor while it waits: fewer, larger batches keep the processes apart.
+        "FINEWS_STORE_BATCH_SECONDS": 1.0,
+        "EXTENSIONS": {**EXTENSIONS, "crawler.distributed.run.DistributedRun": 200},
+        # Last before the download: the wait for the host's slot is as close to the request as it can be.
+        "DOWNLOADER_MIDDLEWARES": {**DOWNLOADER_MIDDLEWARES, "crawler.distributed.politeness.SharedHostDelayMiddleware": 950},
+    }
+
+
 
 def load_settings_file(settings: BaseSettings) -> None:
     """Under ``scrapy crawl``: settings.yaml as ``FINEWS_*`` keys, unless the process's starter set them.

@@ -21,7 +21,7 @@ caller has taken the writer lock (pipelines.records) where it writes.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from crawler.config import CRAWL_DEFAULTS, parse_duration
-from pipelines.models import backlog, list_walks
+from pipelines.models import articles, backlog, list_walks
 from pipelines.records import by_code, code_key, insert_ignore
 
 _SETTLE = backlog.delete().where(by_code(backlog))  # run once per stored article: built once
@@ -68,9 +68,21 @@ def _owed(row: Any) -> Owed:
     return Owed(row.code, json.loads(row.hints), row.attempts, row.next_attempt_at, row.parked_at is not None)
 
 
-def record_listed(conn: Connection, source: str, listed: Mapping[str, dict[str, Any]], now: datetime) -> None:
-    """Owe each code of *listed* (code → hints); a code owed already keeps its attempts and gets the new hints."""
+def record_listed(
+    conn: Connection, source: str, listed: Mapping[str, dict[str, Any]], now: datetime, new: Collection[str] = ()
+) -> None:
+    """Owe each code of *listed* (code → hints); a code owed already keeps its attempts and gets the new hints.
+
+    *new* are the codes the caller found not stored when it read the page: one
+    that is stored by now (another process of a distributed run fetched it from
+    another list meanwhile) is owed no more, and not owed again.
+    """
+    new = [code for code in listed if code in new]
+    query = select(articles.c.code).where((articles.c.source == source) & articles.c.code.in_(new))
+    stored_since: set[str] = set(conn.scalars(query)) if new else set()
     for code, hints in listed.items():
+        if code in stored_since:
+            continue
         text = json.dumps(hints, ensure_ascii=False, sort_keys=True)
         row = {"source": source, "code": code, "hints": text, "attempts": 0, "next_attempt_at": now,
                "created_at": now, "updated_at": now}

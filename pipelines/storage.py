@@ -12,7 +12,7 @@ and the projection (pipelines.writer, pipelines.projection) work on
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -102,12 +102,13 @@ class Storage:
 
     def record_list_page(
         self, source: str, url: str, listed: Mapping[str, dict[str, Any]], now: datetime, *,
-        first: bool, last: int | None,
+        first: bool, last: int | None, new: Collection[str] = (),
     ) -> None:
         """One list page in one transaction: owe *listed* (code → hints) before any request leaves,
-        mark the walk over *url* started on its *first* page, finished on its *last* (page number)."""
+        mark the walk over *url* started on its *first* page, finished on its *last* (page number).
+        *new*: the codes that were not stored when the page was read (see ``backlog.record_listed``)."""
         with self.writing() as conn:
-            backlog.record_listed(conn, source, listed, now)
+            backlog.record_listed(conn, source, listed, now, new)
             if first:
                 backlog.start_walk(conn, source, url, now)
             if last is not None:
@@ -154,12 +155,12 @@ class Storage:
 
     def record_backfill_page(
         self, source: str, url: str, since: date, until: date, listed: Mapping[str, dict[str, Any]], now: datetime, *,
-        next_url: str | None, oldest: datetime | None,
+        next_url: str | None, oldest: datetime | None, new: Collection[str] = (),
     ) -> None:
         """One backfill page in one transaction: owe *listed* (code → hints) before any request
         leaves, and move the walk's cursor to *next_url* (None: the walk is complete)."""
         with self.writing() as conn:
-            backlog.record_listed(conn, source, listed, now)
+            backlog.record_listed(conn, source, listed, now, new)
             backfill_progress.advance(conn, source, url, since, until, next_url=next_url, oldest=oldest, now=now)
 
     def backfill_progress(self, source: str, url: str, since: date, until: date) -> backfill_progress.Progress | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -74,24 +76,30 @@ def postgres_server() -> str:
     return POSTGRES_ADMIN_URL
 
 
-@pytest.fixture
-def postgres_url(postgres_server: str) -> object:
-    """A fresh, empty PostgreSQL database, dropped after the test."""
+@contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server at *admin_url*, dropped afterwards."""
     import uuid
 
     import sqlalchemy
 
     name = f"finews_test_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sqlalchemy.engine.make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
     try:
-        yield url
+        yield sqlalchemy.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    with fresh_database(postgres_server) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -100,3 +108,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/finews.db"
     return str(request.getfixturevalue("postgres_url"))
+
+
+# The real Redis at 127.0.0.1:6379 for distributed mode: a db index of the tests' own, flushed around each test.
+REDIS_URL = os.environ.get("FINEWS_TEST_REDIS", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis URL on a db index no one else uses here, empty at the start and the end of the test."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        service_missing("Redis at 127.0.0.1:6379", str(exc))
+    client.flushdb()
+    try:
+        yield REDIS_URL
+    finally:
+        client.flushdb()
+        client.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from crawler.cli.errors import UsageError
 from crawler.config import CONFIG_ENV, ConfigError, load_config
+from crawler.distributed import RedisUnavailable
 from crawler.lock import LockBusy
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -41,6 +42,10 @@ def parser() -> argparse.ArgumentParser:
     backfill.add_argument("--until", metavar="DATE", help="newest day to store, inclusive (default: today)")
     backfill.add_argument("--list", metavar="NAME", dest="list_name", help="only this list: its name, or its position 1, 2, …")
     backfill.add_argument("--json", action="store_true", help="print the summary as one JSON object on the last line")
+
+    worker = sub.add_parser("worker", help="distributed mode: help the runs of `crawl` from the Redis queue")
+    worker.add_argument("--once", action="store_true", help="leave when no run is in progress and the queue is empty")
+    worker.add_argument("--json", action="store_true", help="print the summary as one JSON object")
 
     schedule = sub.add_parser("schedule", help="run `crawl` every interval, each run in a fresh process")
     schedule.add_argument("--every", required=True, metavar="INTERVAL", help="e.g. 30s, 5m, 1h")
@@ -125,6 +130,10 @@ def run_command(args: argparse.Namespace) -> int:
 
             return backfill(config, since=args.since, until=args.until, list_name=args.list_name,
                             as_json=args.json, verbose=args.verbose)
+        if args.command == "worker":
+            from crawler.cli.worker import worker
+
+            return worker(config, once=args.once, as_json=args.json, verbose=args.verbose)
         if args.command == "schedule":
             from crawler.cli.schedule import schedule
 
@@ -147,6 +156,9 @@ def run_command(args: argparse.Namespace) -> int:
     except LockBusy as exc:
         print(f"finews: {exc}", file=sys.stderr)
         return EXIT_BUSY
+    except RedisUnavailable as exc:
+        print(f"finews: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except SQLAlchemyError as exc:
         print(f"finews: database error: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED

@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -23,24 +23,30 @@ from scrapy.settings import Settings
 from crawler.config import AppConfig
 from crawler.lock import run_lock
 from crawler.report import RunReport
-from crawler.settings import scrapy_settings
+from crawler.settings import distributed_settings, scrapy_settings
 from pipelines.storage import Storage
 
+if TYPE_CHECKING:
+    from crawler.distributed.run import SharedRun
 
-def project_settings(config: AppConfig, overrides: dict[str, Any] | None = None) -> Settings:
-    """Scrapy settings for *config*, with command-line *overrides* on top."""
+
+def project_settings(config: AppConfig, overrides: dict[str, Any] | None = None, *, distributed: bool = False) -> Settings:
+    """Scrapy settings for *config*, with command-line *overrides* on top; *distributed*: the queue in Redis."""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")  # also outside the project folder
     settings.setdict(scrapy_settings(config), priority="project")
+    if distributed:
+        settings.setdict(distributed_settings(config), priority="project")
     settings.setdict(overrides or {}, priority="cmdline")
     return settings
 
 
 def run_spider(
-    spider: str, config: AppConfig, overrides: dict[str, Any] | None = None, *, keep_items: bool = False, **spider_args: Any
+    spider: str, config: AppConfig, overrides: dict[str, Any] | None = None, *, keep_items: bool = False,
+    distributed: bool = False, **spider_args: Any
 ) -> tuple[RunReport, dict[str, Any]]:
     """Run *spider* to completion; returns the report (with the items under *keep_items*) and the final stats."""
-    settings = project_settings(config, overrides)
+    settings = project_settings(config, overrides, distributed=distributed)
     process = CrawlerProcess(settings)
     logging.getLogger("scrapy").propagate = True
     crawler = process.create_crawler(spider)
@@ -73,7 +79,7 @@ def run_status(report: RunReport, stats: dict[str, Any]) -> str:
     """ok, failed (any failed article, list, or spider error) or interrupted (a signal stopped it)."""
     if stats.get("finish_reason") == "shutdown":
         return "interrupted"
-    errors = any(key.startswith("spider_exceptions/") for key in stats) or stats.get("lists/failed", 0)
+    errors = any(key.startswith("spider_exceptions/") for key in stats) or stats.get("lists/failed", 0) or stats.get("redis/gather_failed")
     if report.failed or errors or stats.get("finish_reason") != "finished":
         return "failed"
     return "ok"
@@ -86,6 +92,9 @@ def locked_run(command: str, spider: str, config: AppConfig, overrides: dict[str
     first.  After a crawl, the health is assessed and, when it changed, the
     alerts webhook is told.
     """
+    # Distributed mode: a crawl or a backfill shares its queue with the workers and is the run's
+    # coordinator; a fetch runs in this process, under the same run lock.
+    distributed = config.redis_url is not None and command in ("crawl", "backfill")
     with run_lock(config):
         storage = Storage.acquire(config.database_url)
         storage.mark_killed()
@@ -94,7 +103,11 @@ def locked_run(command: str, spider: str, config: AppConfig, overrides: dict[str
         status = "failed"
         outcome: RunOutcome | None = None
         try:
-            report, stats = run_spider(spider, config, {**overrides, "FINEWS_RUN_ID": run_id}, **spider_args)
+            shared = begin_shared_run(config, run_id) if distributed else None
+            overrides = {**overrides, "FINEWS_RUN_ID": run_id, **({"FINEWS_REDIS_ROLE": "coordinator"} if distributed else {})}
+            report, stats = run_spider(spider, config, overrides, distributed=distributed, **spider_args)
+            if shared is not None:
+                shared.gather(run_id, report, stats)
             status = run_status(report, stats)
             outcome = RunOutcome(report, stats, time.monotonic() - started, status)
         finally:
@@ -105,6 +118,16 @@ def locked_run(command: str, spider: str, config: AppConfig, overrides: dict[str
                 record_health(storage, config, run_id)
             storage.release()
         return outcome
+
+
+def begin_shared_run(config: AppConfig, run_id: int) -> SharedRun:
+    from crawler.distributed import Keys, connect
+    from crawler.distributed.run import SharedRun
+
+    assert config.redis_url is not None
+    shared = SharedRun(connect(config.redis_url), Keys(config.redis_prefix))
+    shared.begin(run_id)
+    return shared
 
 
 def record_health(storage: Storage, config: AppConfig, run_id: int) -> None:

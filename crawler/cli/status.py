@@ -2,7 +2,8 @@
 
 Plain ``status`` prints articles per category, the health, each list's last
 run, the last runs, the backlog (articles listed but not stored yet, failing
-and parked articles) and the quarantine; it exits 0.  ``--check`` prints only
+and parked articles) and the quarantine, and in distributed mode the run in progress, the length of
+the Redis queue and the workers seen recently; it exits 0.  ``--check`` prints only
 the health, one line per reason, and exits 0 when healthy, 1 otherwise: for a
 monitor.  ``--json`` prints the same as one JSON object.
 """
@@ -34,11 +35,39 @@ def status(config: AppConfig, *, check: bool = False, as_json: bool = False) -> 
             print("healthy" if not health.reasons else "\n".join(f"failing: {reason}" for reason in health.reasons))
         return EXIT_OK if not health.reasons else EXIT_FAILED
     assert report is not None
+    if config.redis_url is not None:
+        report["redis"] = distributed_report(config.redis_url, config.redis_prefix)
     if as_json:
         print(json.dumps({"health": to_json(health), **report}, ensure_ascii=False, default=str))
     else:
         print_report(health, report)
     return EXIT_OK
+
+
+def distributed_report(url: str, prefix: str) -> dict[str, Any]:
+    """The Redis side of distributed mode, or the one-line reason it cannot be read."""
+    from redis.exceptions import RedisError
+
+    from crawler.distributed import Keys, connect
+    from crawler.distributed.run import redis_report
+
+    try:
+        return redis_report(connect(url), Keys(prefix))
+    except RedisError as exc:
+        return {"error": f"Redis is not answering: {exc}"}
+
+
+def print_redis(found: dict[str, Any]) -> None:
+    from crawler.distributed.run import WORKER_TTL_S
+
+    if "error" in found:
+        print(f"distributed: {found['error']}")
+        return
+    run = f"run #{found['run']} in progress" if found["run"] is not None else "no run in progress"
+    print(f"distributed: {run}; {found['queue']} requests queued; {found['rejected']} rejected queue entries kept")
+    print(f"workers seen in the last {WORKER_TTL_S} s ({len(found['workers'])}):")
+    for w in found["workers"]:
+        print(f"  {w['name']}  {w['role']}  {'busy' if w['busy'] else 'idle'}  (heartbeat {w['seen_s_ago']} s ago)")
 
 
 def print_report(health: Health, report: dict[str, Any]) -> None:
@@ -69,3 +98,5 @@ def print_report(health: Health, report: dict[str, Any]) -> None:
     print(f"quarantine ({len(report['quarantine'])}):")
     for row in report["quarantine"]:
         print(f"  {row['code']}  {row['reason']}  (since {row['since']:%Y-%m-%d %H:%M} UTC)")
+    if "redis" in report:
+        print_redis(report["redis"])

@@ -13,9 +13,21 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from crawler.items import ArticleItem
+
+T = TypeVar("T", bound=type)
+
+# The dataclasses a step's state may hold, by name: the only classes the JSON form of a
+# request (crawler/distributed/serializer.py) rebuilds when it crosses Redis.
+WIRE_TYPES: dict[str, type] = {}
+
+
+def wire_type(cls: T) -> T:
+    """Register the dataclass *cls* as one a step's state may carry between processes."""
+    WIRE_TYPES[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    return cls
 
 
 class Reply(Protocol):
@@ -33,6 +45,7 @@ class Reply(Protocol):
     def text(self) -> str: ...
 
 
+@wire_type
 @dataclass
 class Step:
     """One request a strategy wants: its URL, the strategy's name for it, its state."""

@@ -5,6 +5,9 @@ code, …)`` returns the first request the source's strategy names; the callback
 hand each response (or the reason a request failed) back to the strategy and
 follow what it returns: more requests, the finished :class:`ArticleItem`, or the
 ``target_failed`` signal with the reasons when no request gave the article.
+A spider's own *context* for an article (a JSON-able dict) travels with each of
+its requests and reaches ``follow`` with the item: in distributed mode another
+process may handle the next request.
 """
 
 from __future__ import annotations
@@ -44,31 +47,35 @@ class ArticleFetcher:
         self.sources = configured_sources(self.crawler.settings)
         self.strategies = {name: source.fetching() for name, source in self.sources.items()}
 
-    def request_article(self, source: str, code: str, targets: list[str], hints: dict[str, Any] | None = None) -> Request:
-        return self.step_request(source, self.strategies[source].start(code, targets, hints or {}))
+    def request_article(
+        self, source: str, code: str, targets: list[str], hints: dict[str, Any] | None = None, context: dict[str, Any] | None = None
+    ) -> Request:
+        return self.step_request(source, self.strategies[source].start(code, targets, hints or {}), context)
 
-    def step_request(self, source: str, step: Step) -> Request:
+    def step_request(self, source: str, step: Step, context: dict[str, Any] | None = None) -> Request:
         return Request(
             step.url,
             callback=self.article_reply,
             errback=self.article_error,
-            cb_kwargs={"source": source, "step": step},
+            cb_kwargs={"source": source, "step": step, **({"context": context} if context else {})},
             meta={"handle_httpstatus_list": list(step.statuses)},
             dont_filter=True,
         )
 
-    def article_reply(self, response: Response, source: str, step: Step) -> Iterator[Any]:
-        yield from self.follow(source, self.strategies[source].on_reply(step, response))
+    def article_reply(self, response: Response, source: str, step: Step, context: dict[str, Any] | None = None) -> Iterator[Any]:
+        yield from self.follow(source, self.strategies[source].on_reply(step, response), context)
 
     def article_error(self, failure: Failure) -> Iterator[Any]:
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
         source, step = kwargs["source"], kwargs["step"]
-        yield from self.follow(source, self.strategies[source].on_error(step, describe_failure(failure)))
+        yield from self.follow(source, self.strategies[source].on_error(step, describe_failure(failure)), kwargs.get("context"))
 
-    def follow(self, source: str, outcomes: Iterable[Outcome]) -> Iterator[Request | ArticleItem]:
+    def follow(
+        self, source: str, outcomes: Iterable[Outcome], context: dict[str, Any] | None = None
+    ) -> Iterator[Request | ArticleItem]:
         for outcome in outcomes:
             if isinstance(outcome, Step):
-                yield self.step_request(source, outcome)
+                yield self.step_request(source, outcome, context)
             elif isinstance(outcome, NoArticle):
                 self.crawler.signals.send_catch_log(
                     target_failed, source=source, code=outcome.code, targets=outcome.targets, reason=outcome.reason

@@ -16,7 +16,10 @@ backlog first, the same comparison with what is stored, the same hints, the same
 * each page read moves the list's cursor in the database
   (pipelines.backfill_progress) in the transaction that owes the page's articles:
   a killed backfill started again with the same range resumes at the first page
-  it had not read, fetches first what it owed, and refetches nothing stored.
+  it had not read, fetches first what it owed, and refetches nothing stored;
+* the range travels with each list page and, for an item fetched to learn its
+  date, with its article requests (the fetcher's *context*), so in distributed
+  mode any worker can read a page or keep or drop an article.
 
 Reads, besides the crawl's keys, ``FINEWS_BACKFILL_SINCE`` and
 ``FINEWS_BACKFILL_UNTIL`` (``YYYY-MM-DD``, required: ``scrapy crawl backfill -s
@@ -40,9 +43,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import UsageError
 
 from crawler.items import BEIJING, ArticleItem
-from crawler.spiders.crawl import ListCrawlSpider, ListFigures
+from crawler.spiders.crawl import ListCrawlSpider
 from pipelines.dates import parse_published
-from pipelines.storage import Storage
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -127,6 +129,7 @@ def window_of(settings: BaseSettings) -> DateRange:
 
 class BackfillSpider(ListCrawlSpider):
     name = "backfill"
+    wire_callbacks = ListCrawlSpider.wire_callbacks | {"parse_backfill_page"}
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -136,16 +139,12 @@ class BackfillSpider(ListCrawlSpider):
         except ValueError as exc:
             raise UsageError(str(exc), print_help=False) from None
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.unsure: set[str] = set()  # codes fetched to learn whether they are inside the range
-
     async def start(self) -> AsyncIterator[Any]:
-        self.setup_sources()
+        self.open_run()
         settings = self.crawler.settings
         self.window = window_of(settings)
         self.max_items = None  # a backfill is bounded by its range, not by a count
-        self.storage = Storage.acquire(settings.get("FINEWS_DATABASE_URL"))
+        assert self.storage is not None
         for request in self.owed_requests():  # a killed backfill's articles first
             yield request
         only = settings.get("FINEWS_BACKFILL_LIST") or None
@@ -153,21 +152,30 @@ class BackfillSpider(ListCrawlSpider):
         for config in settings.getlist("FINEWS_LISTS"):
             if only is not None and config["url"] != only:
                 continue
-            self.figures[config["url"]] = ListFigures()
             progress = self.storage.resume_backfill(config["source"], config["url"], self.window.since, self.window.until, now)
             if progress.pages:
                 self.crawler.stats.inc_value("backfill/resumed")
             assert progress.next_url is not None
-            yield self.list_request(progress.next_url, config, page=progress.pages + 1)
+            yield self.backfill_request(progress.next_url, config, page=progress.pages + 1)
 
     def closed(self, reason: str) -> None:
         # No run_lists rows: those are the crawl's per-list health, which a backfill's long walk would distort.
         if self.storage is not None:
             self.storage.release()
 
-    def parse_list_page(self, response: Response, config: dict[str, Any], page: int) -> Iterator[Request]:
+    def backfill_request(self, url: str, config: dict[str, Any], page: int) -> Request:
+        """A page of a backfill walk; the range travels with it (in distributed mode another process reads it)."""
+        request = self.list_request(url, config, page)
+        window = {"since": self.window.since.isoformat(), "until": self.window.until.isoformat()}
+        return request.replace(callback=self.parse_backfill_page, cb_kwargs={**request.cb_kwargs, **window})
+
+    def parse_backfill_page(
+        self, response: Response, config: dict[str, Any], page: int, since: str, until: str, walk_finished: bool = False
+    ) -> Iterator[Request]:
         stats = self.crawler.stats
         assert stats is not None and self.storage is not None
+        # The range of the walk this page belongs to: a worker of a distributed backfill learns it here.
+        self.window = DateRange(date.fromisoformat(since), date.fromisoformat(until))
         source_name = config["source"]
         listing = self.read_listing(response, config)
         if listing is None:
@@ -190,8 +198,8 @@ class BackfillSpider(ListCrawlSpider):
         # An article some run owed already is fetched and stored whatever its date: it is not ours to forget.
         unsure = {e.code for e, where in zip(listing.entries, places, strict=True) if where is Place.UNSURE} & set(wanted) - set(owed)
         stats.inc_value("backfill/undated_unsure", len(unsure))
-        self.unsure |= unsure
-        self.claimed.update(wanted)
+        keep_within = {"keep_within": [since, until]}
+        self.claim(wanted)
         more = bool(listing.next_cursor) and Place.OLDER not in places
         next_url = self.sources[source_name].next_page_url(response.url, listing.next_cursor) if more and listing.next_cursor else None
         timed = [t for t in times if t is not None]
@@ -203,18 +211,23 @@ class BackfillSpider(ListCrawlSpider):
         # Owed before requested, and the cursor moved with them: a kill from here on resumes at next_url.
         listed = {code: {**hints, "targets": targets} for code, (targets, hints) in wanted.items()}
         self.storage.record_backfill_page(source_name, config["url"], self.window.since, self.window.until, listed, now,
-                                          next_url=next_url, oldest=oldest)
-        yield from self.request_wanted(config, wanted)
+                                          next_url=next_url, oldest=oldest, new=set(wanted) - set(stored))
+        yield from self.request_wanted(config, wanted, dict.fromkeys(unsure, keep_within))
         if next_url is not None:
-            yield self.list_request(next_url, config, page + 1)
+            yield self.backfill_request(next_url, config, page + 1)
 
-    def follow(self, source: str, outcomes: Iterable[Outcome]) -> Iterator[Request | ArticleItem]:
-        """As the crawl, except that an article fetched to learn its date is kept only inside the range."""
-        for outcome in super().follow(source, outcomes):
-            if isinstance(outcome, ArticleItem) and outcome.code in self.unsure:
+    def follow(
+        self, source: str, outcomes: Iterable[Outcome], context: dict[str, Any] | None = None
+    ) -> Iterator[Request | ArticleItem]:
+        """As the crawl, except that an article fetched to learn its date (context ``keep_within``:
+        since and until) is kept only inside the range."""
+        for outcome in super().follow(source, outcomes, context):
+            if isinstance(outcome, ArticleItem) and context and "keep_within" in context:
+                since, until = context["keep_within"]
+                window = DateRange(date.fromisoformat(since), date.fromisoformat(until))
                 when = parse_published(outcome.date_raw, fetched_at=outcome.fetched_at)
                 # No date at all: the dates stage quarantines it, with the reason, as in a crawl.
-                if when is not None and not self.window.holds(when):
+                if when is not None and not window.holds(when):
                     assert self.storage is not None
                     self.crawler.stats.inc_value("backfill/outside_range")
                     self.storage.forget_owed(source, outcome.code)  # listed, but not this backfill's to store

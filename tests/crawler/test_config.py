@@ -82,7 +82,9 @@ def test_repository_settings_file_is_valid() -> None:
         ("sources: {eastmoney: {lists: [{kind: records, url: 'http://h/', category: 'Bad Slug'}]}}\n", "category must be a slug"),
         ("categories: {科技日报: 'ke ji'}\n", "categories.科技日报 must be a slug"),
         ("redis: {url: 'http://x'}\n", "redis.url must be a redis:// URL"),
-        ("redis: {url: 'redis://127.0.0.1:6379/0'}\n", "distributed mode is not available in this release"),
+        ("redis: {url: 'redis://127.0.0.1:6379/0'}\n", "redis.url (distributed mode) needs a PostgreSQL database.url"),
+        ("redis: {prefix: 'a b'}\n", "redis.prefix must be 1 to 64 letters"),
+        ("redis: {max_outage: soon}\n", "redis.max_outage: expected a duration"),
         ("site: [1]\n", "site must be a mapping"),
         ("site: {dir: [\n", "not valid YAML"),
     ],
@@ -104,3 +106,11 @@ def test_hosts_are_the_template_hosts(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, "sources: {eastmoney: {content_api: 'http://127.0.0.1:81/x?id={code}', "
                                          "article_page: 'http://127.0.0.1:82/a/{id}.html', lists: []}}\n"))
     assert config.sources["eastmoney"].hosts() == {"127.0.0.1:81", "127.0.0.1:82"}
+
+
+def test_distributed_mode_with_postgresql(tmp_path: Path) -> None:
+    path = write(tmp_path, "database: {url: 'postgresql+psycopg://postgres@127.0.0.1/finews'}\n"
+                           "redis: {url: 'redis://127.0.0.1:6379/3', prefix: news-a, max_outage: 30s}\n")
+    config = load_config(path)
+    assert (config.redis_url, config.redis_prefix, config.redis_max_outage) == ("redis://127.0.0.1:6379/3", "news-a", 30.0)
+    assert load_config(write(tmp_path, "site: {dir: s}\n")).redis_url is None

@@ -1,4 +1,4 @@
-"""deploy/systemd: the units README "systemd timer" installs are valid and their command crawls."""
+"""deploy/systemd: the units README "systemd timer" and "Distributed mode" install are valid and their commands run."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def installed(tmp_path: Path) -> Path:
 def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     require_command("systemd-analyze", "systemd")
     units = installed(tmp_path)
-    done = subprocess.run(["systemd-analyze", "verify", str(units / "finews.service"), str(units / "finews.timer")],
+    names = ["finews.service", "finews.timer", "finews-worker.service"]
+    done = subprocess.run(["systemd-analyze", "verify", *(str(units / name) for name in names)],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and not done.stderr.strip(), done.stderr
 
@@ -63,3 +64,27 @@ def test_the_service_command_crawls_in_its_working_directory(tmp_path: Path) -> 
         done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(list((folder / "site" / "_posts").glob("*.md"))) == 5
+
+
+def test_the_worker_unit_runs_a_worker_that_stops_cleanly_on_sigterm(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
+    import signal
+    import time
+
+    worker = unit("finews-worker.service")
+    assert worker["Service"]["Restart"] == "on-failure"  # exit 1: Redis stayed away; 0 after a SIGTERM
+    assert worker["Install"]["WantedBy"] == "multi-user.target"
+    units = installed(tmp_path)
+    service = configparser.ConfigParser(interpolation=None, strict=False)
+    service.read(units / "finews-worker.service", encoding="utf-8")
+    command, folder = shlex.split(service["Service"]["ExecStart"]), Path(service["Service"]["WorkingDirectory"])
+    with ReplayServer(articles=5) as replay:
+        write_settings(folder, replay.templates(), database={"url": postgres_url}, redis={"url": redis_url})
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env.pop("FINEWS_CONFIG", None)
+        process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(4)
+        assert process.poll() is None, process.communicate()  # a daemon: it waits for runs
+        process.send_signal(signal.SIGTERM)  # what `systemctl stop` sends
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, out + err
+    assert "worker stopped (shutdown)" in out

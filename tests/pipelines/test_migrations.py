@@ -223,3 +223,22 @@ def test_the_band_migrations_frozen_keys_equal_the_live_ones() -> None:
     for when in (datetime(2024, 3, 5, 23, 59, 59), datetime(2024, 3, 6, 0, 0)):  # naive UTC, as the column holds
         assert migration._day_v1(when) == day_of(when.replace(tzinfo=UTC))
     assert migration._band_keys_v1(b"", 1) == band_keys(b"", 1) == []
+
+
+def test_processes_that_start_together_on_a_new_database_all_get_its_schema(database_url: str) -> None:
+    # Distributed workers started at once each migrate the empty database: one creates, the others wait and find it.
+    import subprocess
+    import sys
+
+    from tests.crawler.cli_helpers import ROOT
+
+    code = f"from pipelines.storage import Storage; Storage.acquire({database_url!r}).release()"
+    starts = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [(p.communicate(timeout=120)[1], p.returncode) for p in starts]
+    assert [code for _, code in results] == [0, 0, 0, 0], results
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()

@@ -26,6 +26,7 @@ from parsel import Selector, SelectorList
 
 from crawler.sources.base import SourceFormatError
 from crawler.sources.eastmoney.text import split_names, squash
+from crawler.sources.fetching import wire_type
 
 WHAT = "article page"
 
@@ -46,6 +47,7 @@ _LABEL = re.compile(r"^(来源|作者)\s*[：:]\s*(.*)$")
 _PAGE_NAME = re.compile(r"(\d{18})(?:_(\d+))?\.html?")
 
 
+@wire_type
 @dataclass(frozen=True)
 class PageArticle:
     layout: str  # "current" or "legacy"

@@ -31,6 +31,7 @@ from crawler.sources.base import (
 )
 from crawler.sources.eastmoney.codes import normalize_code
 from crawler.sources.eastmoney.text import split_names, squash
+from crawler.sources.fetching import wire_type
 
 WHAT = "content API"
 
@@ -39,6 +40,7 @@ _MEDIA_LINE = re.compile(r"[（(]?\s*文章来源\s*[：:]\s*([^\s（()）].*?)\
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+@wire_type
 @dataclass(frozen=True)
 class ApiArticle:
     code: str | None  # Id: NW + 18 digits (normalised; kept as given when it is not a code)

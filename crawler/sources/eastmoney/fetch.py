@@ -20,11 +20,12 @@ from crawler.sources.base import SourceFormatError
 from crawler.sources.eastmoney.article_page import WHAT as PAGE_WHAT
 from crawler.sources.eastmoney.article_page import PageArticle, parse_article_page, parse_continuation_page
 from crawler.sources.eastmoney.content_api import ApiArticle, parse_content_api
-from crawler.sources.fetching import FetchStrategy, NoArticle, Outcome, Reply, Step
+from crawler.sources.fetching import FetchStrategy, NoArticle, Outcome, Reply, Step, wire_type
 
 NAME = "eastmoney"
 
 
+@wire_type
 @dataclass
 class Fetch:
     """What is known about one article while its requests are in flight."""
