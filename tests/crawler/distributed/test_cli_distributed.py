@@ -246,3 +246,23 @@ def test_a_distributed_backfill_stores_exactly_the_range(postgres_url: str, redi
     assert result["outside_range"] >= 1 and result["undated_unsure"] >= 2
     assert all(lst["complete"] and lst["pages"] > 4 for lst in result["lists"]), result["lists"]
     assert sum(int(str(summary(out)["new"])) for _, out, _ in stopped) > 0  # the workers took part
+
+
+def test_a_worker_waits_for_runs_and_gives_up_on_a_dead_redis(postgres_url: str, processes: Processes, tmp_path: Path) -> None:
+    require_command("redis-server", "redis-server")
+    port = free_port()
+    server = redis_server(processes, port)
+    with ReplayServer(articles=3) as small:
+        settings = distributed_settings(tmp_path, small, postgres_url, f"redis://127.0.0.1:{port}/0", redis={"max_outage": "3s"})
+        once = finews("-c", str(settings), "worker", "--once", "--json", cwd=tmp_path, timeout=120)
+        assert once.returncode == 0 and summary(once.stdout)["finish_reason"] == "finished", once.stderr  # no run: it leaves
+        worker = processes.start(settings, "worker", "--json")
+        wait_for(lambda: bool(redis.Redis(port=port).keys(f"{KEYS.prefix}:worker:*")), 30, "the worker's heartbeat")
+        server.kill()
+        server.communicate()
+        killed_at = time.monotonic()
+        out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 1, out + err
+    assert summary(out)["finish_reason"] == "redis_unavailable"
+    assert "Redis stayed unreachable" in err
+    assert 3 <= time.monotonic() - killed_at < 30
