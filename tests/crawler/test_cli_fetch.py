@@ -136,7 +136,7 @@ def test_plain_scrapy_commands_work_from_the_project_root(seed_replay: ReplaySer
     scrapy = [sys.executable, "-m", "scrapy"]
     listed = subprocess.run([*scrapy, "list"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.split() == ["backfill", "crawl", "fetch"]
+    assert listed.stdout.split() == ["backfill", "crawl", "fetch", "worker"]
     crawled = subprocess.run(
         [*scrapy, "crawl", "fetch", "-a", f"targets={SHARE}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -156,7 +156,7 @@ def test_settings_are_read_when_a_crawler_starts_not_on_import(tmp_path: Path) -
     env["FINEWS_CONFIG"] = str(bad)
     scrapy = [sys.executable, "-m", "scrapy"]
     listed = subprocess.run([*scrapy, "list"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
-    assert listed.stdout.split() == ["backfill", "crawl", "fetch"], listed.stderr
+    assert listed.stdout.split() == ["backfill", "crawl", "fetch", "worker"], listed.stderr
     crawled = subprocess.run([*scrapy, "crawl", "fetch", "-a", f"targets={SEED_CODE}"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=120, check=False)
     assert crawled.returncode == 2  # Scrapy's usage error, before any request
