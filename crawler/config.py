@@ -244,11 +244,7 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
     check_list_names([lst for source in sources.values() for lst in source.lists], "sources.*.lists", where)
     categories = {str(outlet): check_slug(slug, f"categories.{outlet}", where) for outlet, slug in (data["categories"] or {}).items()}
     database_url = _database_url(data["database"]["url"], base, where)
-    redis_url, redis_prefix = _redis(data["redis"], database_url, where)
-    try:
-        redis_max_outage = parse_duration(data["redis"]["max_outage"])
-    except ValueError as exc:
-        raise ConfigError(f"{where}: redis.max_outage: {exc}") from None
+    redis_url, redis_prefix, redis_max_outage = _redis(data["redis"], database_url, where)
     return AppConfig(
         path=path,
         site_dir=site_dir if site_dir.is_absolute() else base / site_dir,
@@ -273,7 +269,8 @@ def build(data: dict[str, Any], base: Path, where: str, path: Path | None) -> Ap
     )
 
 
-def _redis(block: Mapping[str, Any], database_url: str, where: str) -> tuple[str | None, str]:
+def _redis(block: Mapping[str, Any], database_url: str, where: str) -> tuple[str | None, str, float]:
+    """redis.url, redis.prefix and redis.max_outage (seconds), checked."""
     url, prefix = block["url"], block["prefix"]
     if url is not None and not str(url).startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"{where}: redis.url must be a redis:// URL or null, got {url!r}")
@@ -282,7 +279,11 @@ def _redis(block: Mapping[str, Any], database_url: str, where: str) -> tuple[str
     if url is not None and sqlite_file(database_url) is not None:
         # Workers on several machines cannot share a SQLite file, and SQLite has one writer at a time.
         raise ConfigError(f"{where}: redis.url (distributed mode) needs a PostgreSQL database.url, not SQLite")
-    return url, prefix
+    try:
+        max_outage = parse_duration(block["max_outage"])
+    except ValueError as exc:
+        raise ConfigError(f"{where}: redis.max_outage: {exc}") from None
+    return url, prefix, max_outage
 
 
 def _database_url(value: Any, base: Path, where: str) -> str:

@@ -106,14 +106,30 @@ def scrapy_settings(config: AppConfig) -> dict[str, Any]:
 def distributed_settings(config: AppConfig) -> dict[str, Any]:
     """Distributed mode (``redis.url``): the queue, dupefilter, run extension and host delay in Redis.
 
-    For the processes that share a run's queue (``crawl`` and ``worker``), on top of :func:`scrapy_settings`.
+    For the processes that share a run's queue (``crawl``, ``backfill`` and ``worker``), on top of
+    :func:`scrapy_settings`.
     """
-    from crawler.distributed import scrapy_settings as redis_settings
+    from crawler.distributed import REDIS_PARAMS, Keys
 
     assert config.redis_url is not None
+    keys = Keys(config.redis_prefix)
     return {
-        **redis_settings(config.redis_url, config.redis_prefix, config.crawl.delay),
+        "FINEWS_REDIS_URL": config.redis_url,
+        "FINEWS_REDIS_PREFIX": config.redis_prefix,
         "FINEWS_REDIS_OUTAGE_S": config.redis_max_outage,
+        "SCHEDULER": "crawler.distributed.queue.RedisScheduler",
+        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.JsonPriorityQueue",
+        "SCHEDULER_SERIALIZER": "crawler.distributed.serializer",
+        "SCHEDULER_PERSIST": True,  # the queue is the run's, not this process's: never flushed at close
+        "SCHEDULER_QUEUE_KEY": keys.queue,
+        "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "REDIS_URL": config.redis_url,
+        "REDIS_PARAMS": REDIS_PARAMS,
+        # crawl.delay is reserved per host in Redis across every process (politeness.py);
+        # Scrapy's own per-process delay on top would only slow each process down.
+        "FINEWS_HOST_DELAY": config.crawl.delay,
+        "DOWNLOAD_DELAY": 0,
         # Every process's store waits for the one writer lock of the database (pipelines/records.py),
         # and holds its reactor while it waits: fewer, larger batches keep the processes apart.
         "FINEWS_STORE_BATCH_SECONDS": 1.0,

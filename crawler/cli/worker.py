@@ -4,7 +4,7 @@ Needs ``redis.url``.  Runs until stopped by SIGINT or SIGTERM (the requests in
 flight are finished first), or with ``--once`` until no run is in progress and
 the queue is empty.  Ends with a summary of what this process stored.  Exit
 status 0 when stopped so, 1 when Redis stayed away longer than
-``FINEWS_REDIS_OUTAGE_S`` (or did not answer at the start), 2 without
+``redis.max_outage`` (or did not answer at the start), 2 without
 ``redis.url``.
 """
 

@@ -41,6 +41,11 @@ class Keys:
 
     prefix: str = "finews"
 
+    @classmethod
+    def of(cls, settings: Any) -> Keys:
+        """The keys ``FINEWS_REDIS_PREFIX`` names in Scrapy *settings*."""
+        return cls(settings.get("FINEWS_REDIS_PREFIX") or cls.prefix)
+
     @property
     def queue(self) -> str:
         return f"{self.prefix}:requests"
@@ -102,25 +107,3 @@ def connect(url: str) -> redis.Redis:
     import redis
 
     return redis.Redis.from_url(url, **REDIS_PARAMS)
-
-
-def scrapy_settings(url: str, prefix: str, delay: float) -> dict[str, Any]:
-    """The Scrapy settings that put a crawl's queue and dupefilter in Redis at *url*."""
-    keys = Keys(prefix)
-    return {
-        "FINEWS_REDIS_URL": url,
-        "FINEWS_REDIS_PREFIX": prefix,
-        "SCHEDULER": "crawler.distributed.queue.RedisScheduler",
-        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.queue.JsonPriorityQueue",
-        "SCHEDULER_SERIALIZER": "crawler.distributed.serializer",
-        "SCHEDULER_PERSIST": True,  # the queue is the run's, not this process's: never flushed at close
-        "SCHEDULER_QUEUE_KEY": keys.queue,
-        "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
-        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-        "REDIS_URL": url,
-        "REDIS_PARAMS": REDIS_PARAMS,
-        # crawl.delay is reserved per host in Redis across every process (politeness.py);
-        # Scrapy's own per-process delay on top would only slow each process down.
-        "FINEWS_HOST_DELAY": delay,
-        "DOWNLOAD_DELAY": 0,
-    }

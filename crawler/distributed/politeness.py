@@ -51,7 +51,7 @@ class SharedHostDelayMiddleware:
         delay = s.getfloat("FINEWS_HOST_DELAY")
         if not s.get("FINEWS_REDIS_URL") or delay <= 0:
             raise NotConfigured("no shared delay: not distributed, or crawl.delay is 0")
-        return cls(connect(s.get("FINEWS_REDIS_URL")), Keys(s.get("FINEWS_REDIS_PREFIX") or "finews"), delay)
+        return cls(connect(s.get("FINEWS_REDIS_URL")), Keys.of(s), delay)
 
     def wait_for(self, host: str) -> float:
         """Reserve *host*'s next slot; the seconds to wait for it."""

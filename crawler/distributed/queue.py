@@ -65,7 +65,7 @@ class JsonPriorityQueue(PriorityQueue):
             raise RejectedPayload(f"not a request: {exc}") from None
 
     def reject(self, payload: bytes, exc: RejectedPayload) -> None:
-        keys = Keys(self.spider.settings.get("FINEWS_REDIS_PREFIX", "finews"))
+        keys = Keys.of(self.spider.settings)
         logger.error("rejected a queue entry (%d bytes, kept in %s): %s", len(payload), keys.rejected, exc)
         self.spider.crawler.stats.inc_value("redis/rejected")
         self.server.pipeline().lpush(keys.rejected, payload).ltrim(keys.rejected, 0, REJECTED_KEPT - 1).execute()

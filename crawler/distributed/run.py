@@ -129,7 +129,7 @@ class SharedRun:
     @classmethod
     def from_settings(cls, settings: Any) -> SharedRun | None:
         url = settings.get("FINEWS_REDIS_URL")
-        return cls(connect(url), Keys(settings.get("FINEWS_REDIS_PREFIX") or "finews")) if url else None
+        return cls(connect(url), Keys.of(settings)) if url else None
 
     # --- the run ----------------------------------------------------------------------
     def begin(self, run_id: int, lease_s: float = LEASE_S) -> None:
@@ -148,6 +148,11 @@ class SharedRun:
             run_id = int(value) if value is not None else None
             self._current = (time.monotonic(), run_id)
         return run_id
+
+    @property
+    def last_known_run(self) -> int | None:
+        """The run id :meth:`current` last saw, without asking Redis."""
+        return self._current[1]
 
     def queue_length(self) -> int:
         return int(self.client.zcard(self.keys.queue))
@@ -189,7 +194,7 @@ class SharedRun:
     def results(self, run_id: int) -> dict[str, tuple[str, str]]:
         """Article code → its last result in the run: (new, updated, …, failed or quarantined; post path or reason)."""
         rows = self.client.hgetall(self.keys.of_run(run_id, "results"))
-        return {text(k): (json.loads(v)[0], json.loads(v)[1]) for k, v in rows.items()}
+        return {text(k): tuple(json.loads(v)) for k, v in rows.items()}
 
     def add_stats(self, run_id: int, deltas: dict[str, int]) -> None:
         key = self.keys.of_run(run_id, "stats")
@@ -341,7 +346,7 @@ class DistributedRun:
 
     def publish(self, *, busy: bool) -> None:
         state = {"role": self.role, "busy": busy, "pid": os.getpid(), "host": socket.gethostname(),
-                 "started": self.started, "seen": time.time(), "run": self.shared._current[1]}
+                 "started": self.started, "seen": time.time(), "run": self.shared.last_known_run}
         try:
             self.shared.beat(self.name, state)
             self.busy_published = busy

@@ -68,6 +68,15 @@ class DateRange:
         if self.since > self.until:
             raise ValueError(f"since {self.since} is after until {self.until}")
 
+    @classmethod
+    def parse(cls, since: str, until: str) -> DateRange:
+        """The range of two ``YYYY-MM-DD`` days; ValueError for a bad day or since after until."""
+        return cls(date.fromisoformat(since), date.fromisoformat(until))
+
+    def iso(self) -> list[str]:
+        """[since, until] as ``YYYY-MM-DD``: the form the range travels in with requests."""
+        return [self.since.isoformat(), self.until.isoformat()]
+
     @property
     def start(self) -> datetime:
         """The first instant of the range (aware)."""
@@ -118,8 +127,7 @@ def place(times: Sequence[datetime | None], window: DateRange) -> list[Place]:
 def window_of(settings: BaseSettings) -> DateRange:
     """The range ``FINEWS_BACKFILL_SINCE`` and ``FINEWS_BACKFILL_UNTIL`` name; ValueError saying what is wrong."""
     try:
-        return DateRange(date.fromisoformat(settings.get("FINEWS_BACKFILL_SINCE") or ""),
-                         date.fromisoformat(settings.get("FINEWS_BACKFILL_UNTIL") or ""))
+        return DateRange.parse(settings.get("FINEWS_BACKFILL_SINCE") or "", settings.get("FINEWS_BACKFILL_UNTIL") or "")
     except ValueError as exc:
         raise ValueError(
             "backfill needs FINEWS_BACKFILL_SINCE and FINEWS_BACKFILL_UNTIL as YYYY-MM-DD, since <= until (scrapy crawl "
@@ -142,7 +150,7 @@ class BackfillSpider(ListCrawlSpider):
     async def start(self) -> AsyncIterator[Any]:
         self.open_run()
         settings = self.crawler.settings
-        self.window = window_of(settings)
+        window = window_of(settings)
         self.max_items = None  # a backfill is bounded by its range, not by a count
         assert self.storage is not None
         for request in self.owed_requests():  # a killed backfill's articles first
@@ -152,37 +160,36 @@ class BackfillSpider(ListCrawlSpider):
         for config in settings.getlist("FINEWS_LISTS"):
             if only is not None and config["url"] != only:
                 continue
-            progress = self.storage.resume_backfill(config["source"], config["url"], self.window.since, self.window.until, now)
+            progress = self.storage.resume_backfill(config["source"], config["url"], window.since, window.until, now)
             if progress.pages:
                 self.crawler.stats.inc_value("backfill/resumed")
             assert progress.next_url is not None
-            yield self.backfill_request(progress.next_url, config, page=progress.pages + 1)
+            yield self.backfill_request(progress.next_url, config, progress.pages + 1, window)
 
     def closed(self, reason: str) -> None:
         # No run_lists rows: those are the crawl's per-list health, which a backfill's long walk would distort.
         if self.storage is not None:
             self.storage.release()
 
-    def backfill_request(self, url: str, config: dict[str, Any], page: int) -> Request:
+    def backfill_request(self, url: str, config: dict[str, Any], page: int, window: DateRange) -> Request:
         """A page of a backfill walk; the range travels with it (in distributed mode another process reads it)."""
         request = self.list_request(url, config, page)
-        window = {"since": self.window.since.isoformat(), "until": self.window.until.isoformat()}
-        return request.replace(callback=self.parse_backfill_page, cb_kwargs={**request.cb_kwargs, **window})
+        since, until = window.iso()
+        return request.replace(callback=self.parse_backfill_page, cb_kwargs={**request.cb_kwargs, "since": since, "until": until})
 
     def parse_backfill_page(
         self, response: Response, config: dict[str, Any], page: int, since: str, until: str, walk_finished: bool = False
     ) -> Iterator[Request]:
         stats = self.crawler.stats
         assert stats is not None and self.storage is not None
-        # The range of the walk this page belongs to: a worker of a distributed backfill learns it here.
-        self.window = DateRange(date.fromisoformat(since), date.fromisoformat(until))
+        window = DateRange.parse(since, until)  # the range of the walk this page belongs to
         source_name = config["source"]
         listing = self.read_listing(response, config)
         if listing is None:
             return  # the cursor stays on this page: the next backfill of the range reads it again
         now = datetime.now(UTC)
         times = [parse_published(e.showtime, fetched_at=now) for e in listing.entries]
-        places = place(times, self.window)
+        places = place(times, window)
         inside: list[ListEntry] = []
         for entry, where in zip(listing.entries, places, strict=True):
             if where is Place.NEWER:
@@ -198,7 +205,7 @@ class BackfillSpider(ListCrawlSpider):
         # An article some run owed already is fetched and stored whatever its date: it is not ours to forget.
         unsure = {e.code for e, where in zip(listing.entries, places, strict=True) if where is Place.UNSURE} & set(wanted) - set(owed)
         stats.inc_value("backfill/undated_unsure", len(unsure))
-        keep_within = {"keep_within": [since, until]}
+        keep_within = {"keep_within": window.iso()}
         self.claim(wanted)
         more = bool(listing.next_cursor) and Place.OLDER not in places
         next_url = self.sources[source_name].next_page_url(response.url, listing.next_cursor) if more and listing.next_cursor else None
@@ -210,11 +217,11 @@ class BackfillSpider(ListCrawlSpider):
             stats.inc_value("backfill/lists_complete")
         # Owed before requested, and the cursor moved with them: a kill from here on resumes at next_url.
         listed = {code: {**hints, "targets": targets} for code, (targets, hints) in wanted.items()}
-        self.storage.record_backfill_page(source_name, config["url"], self.window.since, self.window.until, listed, now,
+        self.storage.record_backfill_page(source_name, config["url"], window.since, window.until, listed, now,
                                           next_url=next_url, oldest=oldest, new=set(wanted) - set(stored))
         yield from self.request_wanted(config, wanted, dict.fromkeys(unsure, keep_within))
         if next_url is not None:
-            yield self.backfill_request(next_url, config, page + 1)
+            yield self.backfill_request(next_url, config, page + 1, window)
 
     def follow(
         self, source: str, outcomes: Iterable[Outcome], context: dict[str, Any] | None = None
@@ -223,8 +230,7 @@ class BackfillSpider(ListCrawlSpider):
         since and until) is kept only inside the range."""
         for outcome in super().follow(source, outcomes, context):
             if isinstance(outcome, ArticleItem) and context and "keep_within" in context:
-                since, until = context["keep_within"]
-                window = DateRange(date.fromisoformat(since), date.fromisoformat(until))
+                window = DateRange.parse(*context["keep_within"])
                 when = parse_published(outcome.date_raw, fetched_at=outcome.fetched_at)
                 # No date at all: the dates stage quarantines it, with the reason, as in a crawl.
                 if when is not None and not window.holds(when):
