@@ -18,19 +18,20 @@ missed 4.8 % of those at 0.5–0.6, as banding predicts (tests/pipelines/test_fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import BigInteger, ColumnElement, Connection, Row, Select, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from crawler.config import DEDUPE_DEFAULTS
 from pipelines.fingerprint import band_keys, similarity
 from pipelines.models import article_bands, articles
 
 INDEXED_FROM = 0.5  # the lowest min_similarity the band index serves
-_CHUNK = 500  # candidate ids per query: far below every driver's limit on bound parameters
 _EPOCH = date(1970, 1, 1)
 # What the comparison reads of each candidate: the window and the source are checked on these in Python (see _indexed).
 _COMPARED = (articles.c.id, articles.c.source, articles.c.code, articles.c.published_at, articles.c.signature, articles.c.post_path)
@@ -42,8 +43,19 @@ _EXACT = (
     .order_by(articles.c.id)
     .limit(1)
 )
-_SHARING = select(article_bands.c.article_id).where(article_bands.c.band_key.in_(bindparam("keys", expanding=True)))
-_CANDIDATES = select(*_COMPARED).where(articles.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def _candidates(keys: ColumnElement[bool]) -> Select[Any]:
+    """Candidates by primary key from the band index, in one statement (see _indexed for why not a join)."""
+    return select(*_COMPARED).where(articles.c.id.in_(select(article_bands.c.article_id).where(keys)))
+
+
+# The band keys travel as one parameter: an array on PostgreSQL, a JSON list that SQLite's
+# json_each reads; one bound parameter per key cost more to expand than the lookup itself.
+_CANDIDATES = {
+    "postgresql": _candidates(article_bands.c.band_key == any_(bindparam("keys", type_=ARRAY(BigInteger)))),
+    "sqlite": _candidates(article_bands.c.band_key.in_(select(func.json_each(bindparam("keys")).table_valued("value").c.value))),
+}
 _BANDS = article_bands.insert()
 
 
@@ -99,16 +111,13 @@ def find_match(
 def _indexed(conn: Connection, signature: bytes, low: datetime, high: datetime) -> list[Row[Any]]:
     """The stored articles published between the days of *low* and *high* that share a band key with *signature*.
 
-    Two steps with the window checked by the caller, so that no query planner can
-    choose to walk the window through ``ix_articles_published_at`` instead.
+    The window is checked by the caller, not in SQL: with it in the query a planner
+    may choose to walk the window through ``ix_articles_published_at`` instead of
+    looking the few candidates up by primary key.
     """
     keys = [key for day in range(day_of(low), day_of(high) + 1) for key in band_keys(signature, day)]
-    sharing: Iterable[int] = conn.execute(_SHARING, {"keys": keys}).scalars()
-    ids: list[int] = sorted(set(sharing))
-    found: list[Row[Any]] = []
-    for start in range(0, len(ids), _CHUNK):
-        found += conn.execute(_CANDIDATES, {"ids": ids[start : start + _CHUNK]}).all()
-    return found
+    dialect = conn.dialect.name
+    return list(conn.execute(_CANDIDATES[dialect], {"keys": keys if dialect == "postgresql" else json.dumps(keys)}))
 
 
 def day_of(published: datetime) -> int:

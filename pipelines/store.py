@@ -221,12 +221,14 @@ class StorePipeline:
                 sync_folders(archive.folders.union(*(files.folders for _, files, _, _ in stored)))
                 crash_here("before_commit")
         except BaseException as exc:  # the transaction failed: no article of the batch is stored
+            self.writer.categories.rollback()
             archive.undo()
             for _, files, _, _ in reversed(stored):
                 files.undo()
             if not isinstance(exc, Exception):
                 raise
             return [error or exc for error in errors]
+        self.writer.categories.commit()
         crash_here("after_commit")
         self.stats.inc_value("store/commits")
         archive.forget()

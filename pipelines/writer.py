@@ -54,7 +54,36 @@ def content_hash(post: Post) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def resolve_category(conn: Connection, choice: CategoryChoice) -> tuple[str, str, bool]:
+class CategoryRows:
+    """The ``categories`` rows a writer has read: (title, outlet) by slug.
+
+    A category row is never updated or deleted once committed, so a row read in a
+    transaction that committed stays true for the life of the process and is not
+    read again.  Rows read in the current transaction are held apart until
+    ``commit`` (they may be this transaction's own inserts); ``rollback`` drops them.
+    """
+
+    def __init__(self) -> None:
+        self.committed: dict[str, tuple[str, str | None]] = {}
+        self.pending: dict[str, tuple[str, str | None]] = {}
+
+    def get(self, conn: Connection, slug: str) -> tuple[str, str | None] | None:
+        row = self.committed.get(slug) or self.pending.get(slug)
+        if row is None:
+            found = conn.execute(_CATEGORY, {"slug": slug}).first()
+            if found is not None:
+                row = self.pending[slug] = (found.title, found.outlet)
+        return row
+
+    def commit(self) -> None:
+        self.committed.update(self.pending)
+        self.pending.clear()
+
+    def rollback(self) -> None:
+        self.pending.clear()
+
+
+def resolve_category(conn: Connection, choice: CategoryChoice, rows: CategoryRows) -> tuple[str, str, bool]:
     """The slug the chosen category really gets, the category's stored title, and whether it is new.
 
     A fixed slug (settings override or list category) is used as is.  A pinyin
@@ -64,16 +93,18 @@ def resolve_category(conn: Connection, choice: CategoryChoice) -> tuple[str, str
     wanted, outlet = choice.slug, choice.outlet
     candidates = [wanted] if choice.fixed else [wanted] + [f"{wanted}{n}" for n in range(2, 100)]
     for slug in candidates:
-        row = conn.execute(_CATEGORY, {"slug": slug}).first()
+        row = rows.get(conn, slug)
         if row is None:
             values = {"slug": slug, "title": choice.title, "outlet": None if choice.fixed else outlet, "created_at": utcnow()}
             if insert_ignore(conn, categories, values, ["slug"]):
                 if slug != wanted:
                     logger.warning("outlet %r: slug %r belongs to another outlet, using %r", outlet, wanted, slug)
                 return slug, choice.title, True
-            row = conn.execute(_CATEGORY, {"slug": slug}).one()  # another writer won
-        if choice.fixed or row.outlet == outlet:
-            return slug, row.title, False
+            row = rows.get(conn, slug)  # another writer won
+            assert row is not None
+        title, owner = row
+        if choice.fixed or owner == outlet:
+            return slug, title, False
     raise DropItem(f"no free category slug for outlet {outlet!r}")
 
 
@@ -83,6 +114,7 @@ class ArticleWriter:
         self.force = force
         self.near = near
         self.stats = stats
+        self.categories = CategoryRows()
         # (slug, Beijing month) of every post added, moved or retitled, with the earliest time
         # touched in it: the archive pages to refresh (see archive_rows.write_months).
         self.touched: dict[tuple[str, str], datetime] = {}
@@ -152,7 +184,7 @@ class ArticleWriter:
     def place(self, conn: Connection, item: ArticleItem, files: FileChanges) -> tuple[Post, dict[str, Any]]:
         """Resolve the item's category (writing its page when new or missing); the final post and its row values."""
         assert item.post is not None and item.category_choice is not None
-        slug, stored_title, new_category = resolve_category(conn, item.category_choice)
+        slug, stored_title, new_category = resolve_category(conn, item.category_choice, self.categories)
         post = replace(item.post, slug=slug)
         page = self.site.category_file(slug)
         if new_category or not page.exists():

@@ -92,6 +92,19 @@ def test_near_duplicates_are_only_sought_within_the_window(database_url: str, si
     assert rows(database_url, aliases) == []
 
 
+def test_a_long_window_looks_up_every_days_band_keys(database_url: str, site: Path) -> None:
+    # 61 days of 32 band keys each (1,952 keys, more than SQLite once allowed bound parameters); the match is on the last day
+    a, b = near_pair()
+    store = open_store(database_url, site, FINEWS_NEAR_DUPLICATES="skip", FINEWS_NEAR_WINDOW_DAYS=30)
+    try:
+        much_later = datetime(2024, 3, 5, 8, 1, 2, tzinfo=BEIJING) + timedelta(days=29, hours=12)
+        store.process_item(make_item(**a, date=much_later))  # its keys are among the window's last
+        assert store.process_item(make_item(SECOND, **b)).outcome == "duplicate"
+    finally:
+        store.close_spider()
+    assert [(r["code"], r["kind"]) for r in rows(database_url, aliases)] == [(SECOND, "near")]
+
+
 def test_a_stricter_threshold_publishes_it_unrecorded(database_url: str, site: Path) -> None:
     a, b = near_pair()
     store = open_store(database_url, site, FINEWS_NEAR_SIMILARITY=0.95)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import random
 import statistics
+import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
 
 from crawler.config import DEDUPE_DEFAULTS
+from pipelines import fingerprint
 from pipelines.dedupe import NearPolicy
 from pipelines.fingerprint import BAND_ROWS, BANDS, BINS, band_keys, shingles, signature, similarity, text_hash, visible_text
 
@@ -51,6 +55,32 @@ def test_signatures_are_stable_values() -> None:
     # a fixed value: stored signatures must not change between releases without a migration
     assert sig[:8].hex() == "3e403f3e3d3ca8a7"
     assert similarity(sig, sig) == 1.0
+
+
+def test_letters_and_digits_are_exactly_unicodes_l_and_n_categories() -> None:
+    # visible_text keeps them with one regular expression instead of a unicodedata call per character
+    kept = fingerprint._NOT_LETTER_OR_DIGIT
+    wrong = [c for c in range(sys.maxunicode + 1) if (unicodedata.category(chr(c))[0] in "LN") == bool(kept.match(chr(c)))]
+    assert not wrong, [hex(c) for c in wrong[:10]]
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_the_signature_is_the_stored_one(cached: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast signature equals the definition the stored signatures were made with (migration 0003's copy)."""
+    spec = importlib.util.spec_from_file_location("v1", Path(fingerprint.__file__).parent / "migrations/versions/0003_dedupe_history.py")
+    assert spec is not None and spec.loader is not None
+    v1 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(v1)
+    monkeypatch.setattr(fingerprint, "_HASHED", {})
+    monkeypatch.setattr(fingerprint, "_HASHED_MAX", 1 << 15 if cached else 0)
+    rnd = random.Random(7)
+    alphabet = [chr(c) for c in range(32, 0x2FF)] + list("中国股份公司亿元季度净利润，。！（）：文章来源") + ["<p>", "&amp;", "Ⅻ", "½", "_"]
+    texts = [("", ""), ("a", ""), ("", "ab"), ("中国", "<p>中国</p>"), ("标题", "<p>（文章来源：财联社）</p>")]
+    for _ in range(400):
+        texts.append(("".join(rnd.choices(alphabet, k=rnd.randrange(0, 40))), "".join(rnd.choices(alphabet, k=rnd.randrange(0, 400)))))
+    for title, body in texts * 2:  # twice: the second pass reads the cache
+        assert signature(title, body) == v1._signature_v1(title, body), (title, body)
+    assert len(fingerprint._HASHED) <= fingerprint._HASHED_MAX
 
 
 def test_an_article_without_text_has_no_signature() -> None:
