@@ -19,10 +19,10 @@ missed 4.8 % of those at 0.5–0.6, as banding predicts (tests/pipelines/test_fi
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import BigInteger, ColumnElement, Connection, Row, Select, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -32,8 +32,9 @@ from pipelines.fingerprint import band_keys, similarity
 from pipelines.models import article_bands, articles
 
 INDEXED_FROM = 0.5  # the lowest min_similarity the band index serves
+_CHUNK = 500  # rows read whole per statement: far below every driver's limit on bound parameters
 _EPOCH = date(1970, 1, 1)
-# What the comparison reads of each candidate: the window and the source are checked on these in Python (see _indexed).
+# What is read of a candidate that scores high enough: the window and the source are checked on these in Python.
 _COMPARED = (articles.c.id, articles.c.source, articles.c.code, articles.c.published_at, articles.c.signature, articles.c.post_path)
 # The statements of every new article's lookup, built once (building them cost more than running them).
 _EXACT = (
@@ -45,11 +46,12 @@ _EXACT = (
 )
 
 
-def _candidates(keys: ColumnElement[bool]) -> Select[Any]:
-    """Candidates by primary key from the band index, in one statement (see _indexed for why not a join)."""
-    return select(*_COMPARED).where(articles.c.id.in_(select(article_bands.c.article_id).where(keys)))
+def _candidates(keys: ColumnElement[bool]) -> Select[int, bytes]:
+    """(id, signature) of the articles holding one of the band keys, by primary key, in one statement."""
+    return select(articles.c.id, articles.c.signature).where(articles.c.id.in_(select(article_bands.c.article_id).where(keys)))
 
 
+_BY_ID = select(*_COMPARED).where(articles.c.id.in_(bindparam("ids", expanding=True)))
 # The band keys travel as one parameter: an array on PostgreSQL, a JSON list that SQLite's
 # json_each reads; one bound parameter per key cost more to expand than the lookup itself.
 _CANDIDATES = {
@@ -89,31 +91,32 @@ def find_match(
     if not signature:
         return None
     low, high = published - policy.window, published + policy.window
-    nearby: Sequence[Row[Any]]
+    pairs: Iterable[Row[int, bytes]]
     if policy.min_similarity >= INDEXED_FROM:
-        nearby = _indexed(conn, signature, low, high)
-    else:
+        pairs = _sharing_a_band(conn, signature, low, high)
+    else:  # below what the index serves: every article of the window
         others = (articles.c.source == source) & (articles.c.code != code)
-        nearby = conn.execute(
-            select(*_COMPARED).where(others & articles.c.published_at.between(low, high) & articles.c.signature.is_not(None))
-        ).all()
-    best: Row[Any] | None = None
-    best_score = -1.0  # the score as a Match keeps it, rounded
-    for row in nearby:
-        if row.source != source or row.code == code or not low <= row.published_at <= high or not row.signature:
-            continue
-        score = similarity(signature, row.signature)
-        if score >= policy.min_similarity and (best is None or (score, -row.id) > (best_score, -best.id)):
-            best, best_score = row, round(score, 4)
-    return None if best is None else Match(best.id, best.code, best.post_path, "near", best_score)
+        window = articles.c.published_at.between(low, high) & articles.c.signature.is_not(None)
+        pairs = conn.execute(select(articles.c.id, articles.c.signature).where(others & window))
+    # Scores first, on two columns per candidate; only those reaching the threshold are read
+    # whole, best first (ties: the oldest row), until one passes the checks.
+    hits = sorted((-score, id_) for id_, sig in pairs if (score := similarity(signature, sig)) >= policy.min_similarity)
+    for start in range(0, len(hits), _CHUNK):
+        chunk = hits[start : start + _CHUNK]
+        rows = {row.id: row for row in conn.execute(_BY_ID, {"ids": [id_ for _, id_ in chunk]})}
+        for negated, id_ in chunk:
+            row = rows.get(id_)
+            if row is not None and row.source == source and row.code != code and low <= row.published_at <= high:
+                return Match(row.id, row.code, row.post_path, "near", round(-negated, 4))
+    return None
 
 
-def _indexed(conn: Connection, signature: bytes, low: datetime, high: datetime) -> list[Row[Any]]:
-    """The stored articles published between the days of *low* and *high* that share a band key with *signature*.
+def _sharing_a_band(conn: Connection, signature: bytes, low: datetime, high: datetime) -> list[Row[int, bytes]]:
+    """(id, signature) of the stored articles of the days of *low* to *high* that share a band key with *signature*.
 
-    The window is checked by the caller, not in SQL: with it in the query a planner
-    may choose to walk the window through ``ix_articles_published_at`` instead of
-    looking the few candidates up by primary key.
+    The caller checks the window and the source on the few that score high enough:
+    with the window in the query a planner may choose to walk it through
+    ``ix_articles_published_at`` instead of looking the candidates up by primary key.
     """
     keys = [key for day in range(day_of(low), day_of(high) + 1) for key in band_keys(signature, day)]
     dialect = conn.dialect.name

@@ -105,6 +105,26 @@ def test_a_long_window_looks_up_every_days_band_keys(database_url: str, site: Pa
     assert [(r["code"], r["kind"]) for r in rows(database_url, aliases)] == [(SECOND, "near")]
 
 
+def test_the_best_candidate_outside_the_window_gives_way_to_the_next(database_url: str, site: Path) -> None:
+    # Both stored articles share a band with the new one; the closer copy is 30 s before the
+    # window opens (on the window's first day, so the index returns it): the other one is the match.
+    a, b = near_pair()
+    new_at = datetime(2024, 3, 5, 8, 1, 2, tzinfo=BEIJING)
+    store = open_store(database_url, site, FINEWS_NEAR_DUPLICATES="skip", FINEWS_NEAR_WINDOW_DAYS=2)
+    try:
+        closer = {**b, "title": b["title"] + "（快讯）"}  # the new article's body: more similar than *a*, not equal
+        outside = store.process_item(make_item("NW202403050812345601", **closer, date=new_at - timedelta(days=2, seconds=30)))
+        inside = store.process_item(make_item("NW202403050812345602", **{**a, "title": a["title"] + "（更新）"}, date=new_at))
+        assert (outside.outcome, inside.outcome) == ("new", "new")
+        assert store.process_item(make_item(SECOND, **b, date=new_at)).outcome == "duplicate"
+    finally:
+        store.close_spider()
+    (alias,) = rows(database_url, aliases)
+    stored = {r["id"]: r["code"] for r in rows(database_url, articles)}
+    assert (alias["code"], alias["kind"], stored[alias["article_id"]]) == (SECOND, "near", "NW202403050812345602")
+    assert alias["similarity"] < similarity(signature_of(closer), signature_of(b))  # the copy outside the window scores higher
+
+
 def test_a_stricter_threshold_publishes_it_unrecorded(database_url: str, site: Path) -> None:
     a, b = near_pair()
     store = open_store(database_url, site, FINEWS_NEAR_SIMILARITY=0.95)
