@@ -1,6 +1,8 @@
 """``finews bench [--articles N] [--json]``: the figures of SPEC §11, measured in one run.
 
-Everything runs against the bundled replay on loopback, in temporary folders.
+Everything runs against the bundled replay on loopback, in temporary folders
+(under ``TMPDIR``: the post files and databases are written there, so that
+folder's disk is part of every figure that stores).
 Each figure is a median where it is repeated; ratios are computed inside the run,
 because these machines are noisy.  Nothing here asserts a speed.  The keys:
 
