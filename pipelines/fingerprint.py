@@ -76,13 +76,13 @@ def signature(title: str, body: str) -> bytes:
     mins: list[int | None] = [None] * BINS
     hashed = _HASHED
     text = visible_text(title, body)
+    if not text:
+        return b""  # nothing to compare: an image-only article is near nothing
     # Every substring, repeats included: a repeat offers the same minimum again, which changes nothing.
     for start in range(max(1, len(text) - SHINGLE + 1)):
         feature = text[start : start + SHINGLE]
         value = hashed.get(feature)
         if value is None:
-            if not feature:
-                break
             value = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
             if len(hashed) < _HASHED_MAX:
                 hashed[feature] = value
@@ -90,8 +90,6 @@ def signature(title: str, body: str) -> bytes:
         current = mins[slot]
         if current is None or rest < current:
             mins[slot] = rest
-    if all(m is None for m in mins):
-        return b""  # nothing to compare: an image-only article is near nothing
     out = bytearray(BINS)
     for i in range(BINS):
         # An empty bin borrows the next full bin's minimum, offset by the distance, so
