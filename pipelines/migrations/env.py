@@ -9,10 +9,12 @@ from pipelines.records import lock_writers
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:
-    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    # One transaction for every step, on SQLite too (whose DDL is transactional, though Alembic
+    # assumes not and would commit after each step): processes that start together on a new
+    # database (distributed workers) would otherwise take turns between steps and run a step
+    # twice.  Under the writer lock (SQLite: the BEGIN IMMEDIATE of pipelines.db) the second
+    # process finds the schema made.
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, transactional_ddl=True)
     with context.begin_transaction():
-        # Processes that start together on one PostgreSQL database (distributed workers) would
-        # each create the schema; under the writer lock the second finds it made.  SQLite's
-        # BEGIN IMMEDIATE does the same.
         lock_writers(connection)
         context.run_migrations()
