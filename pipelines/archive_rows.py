@@ -9,15 +9,23 @@ the right bytes alone, so an unchanged month costs a query and no write.  Pages
 of a month that now has fewer pages (an article moved out) are removed through
 *remove*.  The category's index of months is rewritten only when one of its
 months appears or empties (or the index is missing).  Months are Beijing months.
+
+The store does not render pages in each batch: a batch records the months it
+touched in ``archive_pending`` (``record_months``, in its own transaction), and
+the run renders them all later (``pending_months``, ``write_months``,
+``clear_months``, in one transaction).  A crawl that lists newest first adds each
+batch's posts before the last batch's, which renumbers the whole month: rendering
+once per run instead of once per batch keeps that cost from growing with the
+number of batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from crawler.items import BEIJING
 from pipelines.archive import (
@@ -31,7 +39,8 @@ from pipelines.archive import (
     month_of,
     page_path,
 )
-from pipelines.models import articles, categories
+from pipelines.models import archive_pending, articles, categories
+from pipelines.records import insert_ignore
 
 Write = Callable[[Path, str], object]
 Remove = Callable[[Path], object]
@@ -64,6 +73,27 @@ def category_months(conn: Connection, slug: str) -> list[str]:
 
 def category_title(conn: Connection, slug: str) -> str:
     return conn.execute(select(categories.c.title).where(categories.c.slug == slug)).scalar_one_or_none() or slug
+
+
+def record_months(conn: Connection, months: Mapping[tuple[str, str], datetime]) -> None:
+    """Add each (slug, month) of *months* to ``archive_pending``, keeping each month's earliest time."""
+    table = archive_pending.c
+    for (slug, month), since in sorted(months.items()):
+        if not insert_ignore(conn, archive_pending, {"category": slug, "month": month, "since": since}, ["category", "month"]):
+            key = (table.category == slug) & (table.month == month) & (table.since > since)
+            conn.execute(archive_pending.update().where(key).values(since=since))
+
+
+def pending_months(conn: Connection) -> dict[tuple[str, str], datetime]:
+    """Every month waiting in ``archive_pending``, with the earliest time a change touched in it."""
+    return {(row.category, row.month): row.since for row in conn.execute(select(archive_pending))}
+
+
+def clear_months(conn: Connection, months: Iterable[tuple[str, str]]) -> None:
+    """Take *months* out of ``archive_pending``: their pages have been written in this transaction."""
+    table = archive_pending.c
+    for slug, month in months:
+        conn.execute(delete(archive_pending).where((table.category == slug) & (table.month == month)))
 
 
 def write_months(

@@ -4,7 +4,7 @@
 revision (Alembic, ``pipelines/migrations``); the application opens its one engine
 per process through :class:`pipelines.storage.Storage`, and ``open_database`` is a
 fresh migrated engine for tests and tools.  SQLite runs in WAL mode with a busy
-timeout, and every transaction starts with ``BEGIN IMMEDIATE``: a transaction
+timeout and its temporary files in memory, and every transaction starts with ``BEGIN IMMEDIATE``: a transaction
 that reads and then writes would otherwise fail at once with "database is
 locked" when another writer got there first, instead of waiting.
 """
@@ -39,6 +39,9 @@ def make_engine(url: str) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Each stored article runs in a savepoint, whose journal of changed pages would
+        # otherwise be a temporary file: about 35 page writes an article, all undone at commit.
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -174,6 +174,17 @@ article_bands = Table(
     sqlite_with_rowid=False,
 )
 
+# Archive months whose pages a committed batch changed and no archive write has caught up
+# with yet (pipelines.archive_rows): a run writes them at its end, and at most every
+# ``ARCHIVE_SECONDS`` during a long one; a killed run's months wait here for the next.
+archive_pending = Table(
+    "archive_pending",
+    metadata,
+    Column("category", String(64), primary_key=True),
+    Column("month", String(7), primary_key=True),  # YYYY-MM, Beijing
+    Column("since", UTCDateTime, nullable=False),  # the earliest publication time a change touched
+)
+
 # A near-duplicate that was published anyway (dedupe.near_duplicates: publish).
 near_duplicates = Table(
     "near_duplicates",

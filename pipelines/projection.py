@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, func, select
 
 from pipelines.archive import ARCHIVE
-from pipelines.archive_rows import category_months, write_months
+from pipelines.archive_rows import category_months, clear_months, pending_months, write_months
 from pipelines.files import write_atomic
 from pipelines.models import articles, categories
 from pipelines.post import Post, render_category_page, render_post
@@ -157,6 +157,7 @@ def reconcile(
         for slug in slugs:
             months = dict.fromkeys(((slug, month) for month in category_months(conn, slug)), None)
             write_months(conn, site.root, months, page_size, write_archive, remove_archive, every_index=True)
+        clear_months(conn, pending_months(conn))  # every month is written now, a pending one too
         # archive/ is finews's own: a page no row stands for (a lost batch's month) goes.
         for path in sorted((site.root / ARCHIVE).rglob("*")) if (site.root / ARCHIVE).is_dir() else []:
             if path.is_file() and path not in expected and not path.name.startswith("."):

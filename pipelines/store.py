@@ -24,15 +24,20 @@ or the whole transaction rolls back.  An item's outcome is reported only after
 the commit.  A crash between writing files and the commit leaves files the
 database does not know yet (or stale ones); ``finews rebuild`` repairs both and
 the next crawl refetches the lost articles.  Called outside an asyncio loop
-(tests, benchmarks) ``process_item`` stores the item at once.
+(tests, benchmarks) ``process_item`` stores the item, and its archive pages, at once.
+
+Archive pages (``pipelines/archive.py``): each batch records the months its
+articles landed in or left (``archive_pending``, in the batch's transaction); the
+pages of every pending month are rendered when the stage closes, and during a
+run at the first commit ``FINEWS_ARCHIVE_SECONDS`` after the last rendering.  A
+run killed before that leaves the months pending and the next run renders them.
 
 Reads ``FINEWS_DATABASE_URL``, ``FINEWS_SITE_DIR``, ``FINEWS_SOURCES``,
 ``FINEWS_FORCE``, ``FINEWS_DRY_RUN`` (which switches the stage off),
 ``FINEWS_NEAR_DUPLICATES``, ``FINEWS_NEAR_SIMILARITY``,
 ``FINEWS_NEAR_WINDOW_DAYS``, ``FINEWS_STORE_BATCH``,
 ``FINEWS_STORE_BATCH_SECONDS``, ``FINEWS_FSYNC_FILES`` (``site.fsync: file``) and
-``FINEWS_PAGE_SIZE`` (``site.page_size``: each batch also rewrites the archive pages,
-``pipelines/archive.py``, of the months its articles landed in or left);
+``FINEWS_PAGE_SIZE`` (``site.page_size``) and ``FINEWS_ARCHIVE_SECONDS``;
 the environment variable ``FINEWS_STORE_FAULT`` (tests only) kills the process
 just before or after a commit.
 """
@@ -44,6 +49,7 @@ import json
 import logging
 import os
 import signal
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,7 +60,7 @@ from sqlalchemy import Engine
 from crawler.items import ArticleItem, Outcome
 from crawler.sources import configured_sources
 from pipelines import backlog
-from pipelines.archive_rows import write_months
+from pipelines.archive_rows import clear_months, pending_months, record_months, write_months
 from pipelines.dedupe import NearPolicy
 from pipelines.models import quarantine
 from pipelines.records import insert_ignore
@@ -71,6 +77,7 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 50  # measured: see README "Storage"; larger batches gain little and hold the lock longer
 BATCH_SECONDS = 0.1  # the longest an item waits for companions before its batch commits
 PAGE_SIZE = 50  # site.page_size: post links per archive page
+ARCHIVE_SECONDS = 60.0  # during a long run, the archive pages catch up at most this often
 # Fault injection for the crash-window tests (RELIABILITY §4): "before_commit" or
 # "after_commit" kills the process at that point with SIGKILL.
 FAULT_ENV = "FINEWS_STORE_FAULT"
@@ -101,6 +108,7 @@ class StorePipeline:
         batch_seconds: float = BATCH_SECONDS,
         sync_files: bool = False,
         page_size: int = PAGE_SIZE,
+        archive_seconds: float = ARCHIVE_SECONDS,
     ) -> None:
         self.url = url
         self.site = site
@@ -110,6 +118,8 @@ class StorePipeline:
         self.batch_seconds = batch_seconds
         self.sync_files = sync_files
         self.page_size = page_size
+        self.archive_seconds = archive_seconds
+        self.archive_due = 0.0  # time.monotonic() from which the next commit renders the pending months
         self.storage: Storage | None = None
         self.pending: list[tuple[ArticleItem, asyncio.Future[ArticleItem]]] = []
         self.timer: asyncio.TimerHandle | None = None
@@ -136,16 +146,19 @@ class StorePipeline:
             s.getfloat("FINEWS_STORE_BATCH_SECONDS", BATCH_SECONDS),
             s.getbool("FINEWS_FSYNC_FILES"),
             s.getint("FINEWS_PAGE_SIZE", PAGE_SIZE),
+            s.getfloat("FINEWS_ARCHIVE_SECONDS", ARCHIVE_SECONDS),
         )
 
     def open_spider(self) -> None:
         self.storage = Storage.acquire(self.url)
         with self.storage.writing():  # no other writer is between writing a temporary and renaming it
             self.site.clear_temporaries()
+        self.archive_due = time.monotonic() + self.archive_seconds
 
     def close_spider(self) -> None:
         self.flush()
         if self.storage is not None:
+            self.catch_up_archive()
             self.storage.release()
             self.storage = None
 
@@ -165,6 +178,7 @@ class StorePipeline:
         loop = running_loop() if self.batch_size > 1 else None
         if loop is None:
             error = self.store_batch([item])[0]
+            self.catch_up_archive()
             if error is not None:
                 raise error
             return item
@@ -195,13 +209,45 @@ class StorePipeline:
                 future.set_result(item)
             else:
                 future.set_exception(error)
+        if time.monotonic() >= self.archive_due:
+            self.catch_up_archive()
+
+    # --- archive pages ----------------------------------------------------------------
+    def write_archive(self) -> None:
+        """Render the pages of every pending archive month (any run's, any process's) and clear them, in one transaction.
+
+        On failure the files are put back as they were and the months stay pending.
+        """
+        assert self.storage is not None
+        files = FileChanges(sync_files=self.sync_files)
+        try:
+            with self.storage.writing() as conn:
+                months = pending_months(conn)
+                if not months:
+                    return
+                write_months(conn, self.site.root, months, self.page_size, files.write, files.remove)
+                sync_folders(files.folders)
+                clear_months(conn, months)
+        except BaseException:
+            files.undo()
+            raise
+        files.forget()
+        self.stats.inc_value("store/archive_renders")
+
+    def catch_up_archive(self) -> None:
+        """``write_archive``, a failure logged and counted (``store/archive_failed``): the stored articles stand."""
+        try:
+            self.write_archive()
+        except Exception as exc:
+            self.stats.inc_value("store/archive_failed")
+            logger.error("archive pages not written, their months stay pending for the next run: %s", exc)
+        self.archive_due = time.monotonic() + self.archive_seconds
 
     def store_batch(self, items: list[ArticleItem]) -> list[BaseException | None]:
         """Store *items* in one transaction, each in its own savepoint; the error of each, or None."""
         assert self.storage is not None
         errors: list[BaseException | None] = [None] * len(items)
         stored: list[tuple[ArticleItem, FileChanges, Outcome, Path]] = []
-        archive = FileChanges(sync_files=self.sync_files)
         self.writer.touched = {}
         try:
             with self.storage.writing() as conn:
@@ -215,14 +261,12 @@ class StorePipeline:
                         errors[n] = exc
                         continue
                     stored.append((item, files, outcome, path))
-                # The archive pages of the months the batch touched, from the rows as they now stand.
-                write_months(conn, self.site.root, self.writer.touched, self.page_size, archive.write, archive.remove)
+                record_months(conn, self.writer.touched)  # their archive pages: write_archive
                 # Files durable before the rows that name them: one fsync per folder per batch.
-                sync_folders(archive.folders.union(*(files.folders for _, files, _, _ in stored)))
+                sync_folders(set().union(*(files.folders for _, files, _, _ in stored)))
                 crash_here("before_commit")
         except BaseException as exc:  # the transaction failed: no article of the batch is stored
             self.writer.categories.rollback()
-            archive.undo()
             for _, files, _, _ in reversed(stored):
                 files.undo()
             if not isinstance(exc, Exception):
@@ -231,7 +275,6 @@ class StorePipeline:
         self.writer.categories.commit()
         crash_here("after_commit")
         self.stats.inc_value("store/commits")
-        archive.forget()
         for item, files, outcome, path in stored:
             files.forget()
             item.outcome = outcome
