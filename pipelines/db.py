@@ -14,12 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from crawler.config_values import sqlite_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# The newest revision in MIGRATIONS/versions (a test checks it against Alembic's own answer).
+HEAD = "0009"
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
@@ -61,10 +63,24 @@ def alembic_config(engine: Engine) -> Any:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to *revision* (creating it in an empty database)."""
+    """Bring the schema to *revision* (creating it in an empty database).
+
+    A database already at ``HEAD`` costs one query: Alembic (its import and the
+    reading of every migration script) is loaded only when there is something to do.
+    """
+    if revision == "head" and at_head(engine):
+        return
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database's ``alembic_version`` names ``HEAD``, the newest migration."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        return list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()) == [HEAD]
 
 
 def open_database(url: str) -> Engine:

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from pipelines.db import make_engine, migrate
+from pipelines.db import HEAD, MIGRATIONS, make_engine, migrate, open_database
 from pipelines.dedupe import day_of
 from pipelines.fingerprint import band_keys, signature, text_hash
 from pipelines.models import article_bands, article_history, articles, metadata, near_duplicates, quarantine
@@ -240,5 +241,31 @@ def test_processes_that_start_together_on_a_new_database_all_get_its_schema(data
     try:
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_head_names_the_newest_migration() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD
+
+
+def test_a_database_at_head_is_not_handed_to_alembic(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alembic import command
+
+    engine = open_database(database_url)
+    try:
+        upgrades: list[str] = []
+        monkeypatch.setattr(command, "upgrade", lambda config, revision: upgrades.append(revision))
+        migrate(engine)
+        assert upgrades == []
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0008'"))
+        migrate(engine)
+        assert upgrades == ["head"]
     finally:
         engine.dispose()
