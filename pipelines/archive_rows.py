@@ -11,7 +11,7 @@ of a month that now has fewer pages (an article moved out) are removed through
 months appears or empties (or the index is missing).  Months are Beijing months.
 
 The store does not render pages in each batch: a batch records the months it
-touched in ``archive_pending`` (``record_months``, in its own transaction), and
+touched in ``archive_pending`` (``record_months``, in the batch's transaction), and
 the run renders them all later (``pending_months``, ``write_months``,
 ``clear_months``, in one transaction).  A crawl that lists newest first adds each
 batch's posts before the last batch's, which renumbers the whole month: rendering

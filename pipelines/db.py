@@ -65,8 +65,9 @@ def alembic_config(engine: Engine) -> Any:
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to *revision* (creating it in an empty database).
 
-    A database already at ``HEAD`` costs one query: Alembic (its import and the
-    reading of every migration script) is loaded only when there is something to do.
+    A database already at ``HEAD`` costs two small queries (``at_head``): Alembic (its
+    import and the reading of every migration script) is loaded only when there is
+    something to do.
     """
     if revision == "head" and at_head(engine):
         return

@@ -36,7 +36,7 @@ Reads ``FINEWS_DATABASE_URL``, ``FINEWS_SITE_DIR``, ``FINEWS_SOURCES``,
 ``FINEWS_FORCE``, ``FINEWS_DRY_RUN`` (which switches the stage off),
 ``FINEWS_NEAR_DUPLICATES``, ``FINEWS_NEAR_SIMILARITY``,
 ``FINEWS_NEAR_WINDOW_DAYS``, ``FINEWS_STORE_BATCH``,
-``FINEWS_STORE_BATCH_SECONDS``, ``FINEWS_FSYNC_FILES`` (``site.fsync: file``) and
+``FINEWS_STORE_BATCH_SECONDS``, ``FINEWS_FSYNC_FILES`` (``site.fsync: file``),
 ``FINEWS_PAGE_SIZE`` (``site.page_size``) and ``FINEWS_ARCHIVE_SECONDS``;
 the environment variable ``FINEWS_STORE_FAULT`` (tests only) kills the process
 just before or after a commit.

@@ -5,7 +5,7 @@ Revises: 0008
 
 A stored batch no longer rewrites the archive pages of the months it touched
 before it commits; it records each (category, month) with the earliest time it
-touched there, in its own transaction, and the run writes those months' pages
+touched there, in the batch's transaction, and the run writes those months' pages
 once at its end (and at most every minute during a long run).  A run killed
 before that leaves its months here, and the next run, or ``finews rebuild``,
 writes them.
