@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -114,3 +117,22 @@ def test_distributed_mode_with_postgresql(tmp_path: Path) -> None:
     config = load_config(path)
     assert (config.redis_url, config.redis_prefix, config.redis_max_outage) == ("redis://127.0.0.1:6379/3", "news-a", 30.0)
     assert load_config(write(tmp_path, "site: {dir: s}\n")).redis_url is None
+
+
+def test_a_run_does_not_import_the_disabled_remote_control(tmp_path: Path) -> None:
+    """Scrapy's remote control is off; listed as None it is not even imported (aiohttp's web server)."""
+    probe = ("import sys\n"
+             "from scrapy.utils.conf import build_component_list\n"
+             "from scrapy.utils.misc import load_object\n"
+             "from crawler.cli.run import project_settings\n"
+             "from crawler.config import load_config\n"
+             "settings = project_settings(load_config(sys.argv[1]))\n"
+             "for name in build_component_list(settings.getwithbase('EXTENSIONS')):\n"  # as Scrapy's ExtensionManager loads them
+             "    load_object(name)\n"
+             "print('scrapy.extensions.remote_control' in sys.modules)\n")
+    path = write(tmp_path, "")
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-c", probe, str(path)], cwd=tmp_path, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(root)}, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "False"

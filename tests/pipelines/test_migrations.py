@@ -269,3 +269,13 @@ def test_a_database_at_head_is_not_handed_to_alembic(database_url: str, monkeypa
         assert upgrades == ["head"]
     finally:
         engine.dispose()
+
+
+def test_sqlite_keeps_its_temporary_files_in_memory(tmp_path: Path) -> None:
+    """Each article's savepoint journal must not be a file created and unlinked per batch."""
+    engine = make_engine(f"sqlite:///{tmp_path}/finews.db")
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
+    finally:
+        engine.dispose()
